@@ -18,6 +18,7 @@ function(nilus_module name)
     add_executable(nilus_${name}_test ${tests})
     target_link_libraries(nilus_${name}_test PRIVATE nilus_${name} ${M_PRIVATE_DEPS} ${M_TEST_DEPS}
                           GTest::gtest GTest::gtest_main)
-    gtest_discover_tests(nilus_${name}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+    gtest_discover_tests(nilus_${name}_test TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60
+                         PROPERTIES LABELS unit)
   endif()
 endfunction()

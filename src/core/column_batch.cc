@@ -110,15 +110,16 @@ void Column::SetNull(int64_t i) {
 
 Status Column::Validate(bool required) const {
   const std::string type_name = type_->ToString();
+  if (!validity_.empty() && validity_.size() * 8 < static_cast<size_t>(length_)) {
+    return Status::Internal("validity bitmap shorter than the column");
+  }
   if (required && null_count_ > 0) {
     for (int64_t i = 0; i < length_; ++i) {
       if (IsNull(i)) {
-        return Status::Invalid(fmt::format("required {} column has a null at row {}", type_name, i));
+        return Status::Invalid(
+            fmt::format("required {} column has a null at row {}", type_name, i));
       }
     }
-  }
-  if (!validity_.empty() && validity_.size() * 8 < static_cast<size_t>(length_)) {
-    return Status::Internal("validity bitmap shorter than the column");
   }
   int w = FixedWidthOf(*type_);
   if (w > 0 && values_.size() != static_cast<size_t>(length_) * w) {
@@ -130,8 +131,8 @@ Status Column::Validate(bool required) const {
       return Status::Internal(fmt::format("{} column of {} entries has {} offsets", type_name,
                                           length_, offsets_.size()));
     }
-    int64_t limit = type_->is_nested() ? children_[0]->length()
-                                       : static_cast<int64_t>(values_.size());
+    int64_t limit =
+        type_->is_nested() ? children_[0]->length() : static_cast<int64_t>(values_.size());
     for (int64_t i = 0; i < length_; ++i) {
       if (offsets_[i] > offsets_[i + 1] || offsets_[i + 1] > limit || offsets_[i] < 0) {
         return Status::Internal(fmt::format("{} column has bad offsets at row {}", type_name, i));
@@ -149,9 +150,19 @@ Status Column::Validate(bool required) const {
         return Status::Internal("map keys and values differ in length");
       }
       // A null struct puts nulls in its children, so a required child of an optional struct
-      // may hold nulls exactly where the struct is null.
-      bool child_required = fields[c].required && (type_->id() != TypeId::kStruct || null_count_ == 0);
-      NILUS_RETURN_NOT_OK_CTX(children_[c]->Validate(child_required), fields[c].name);
+      // may hold nulls exactly where the struct is null, and nowhere else.
+      bool nulls_from_parent =
+          fields[c].required && type_->id() == TypeId::kStruct && null_count_ > 0;
+      NILUS_RETURN_NOT_OK_CTX(children_[c]->Validate(fields[c].required && !nulls_from_parent),
+                              fields[c].name);
+      if (nulls_from_parent) {
+        for (int64_t i = 0; i < length_; ++i) {
+          if (IsValid(i) && children_[c]->IsNull(i)) {
+            return Status::Invalid(
+                fmt::format("required field '{}' is null at row {}", fields[c].name, i));
+          }
+        }
+      }
     }
   }
   return Status::OK();

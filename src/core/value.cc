@@ -36,7 +36,6 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   *m = mp < 10 ? mp + 3 : mp - 9;
   *y = yy + (*m <= 2);
 }
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 }  // namespace
 
 std::string DateToString(int32_t days) {
@@ -53,8 +52,14 @@ std::string TimeToString(int64_t micros) {
 }
 
 std::string TimestampToString(int64_t micros) {
-  int64_t days = FloorDiv(micros, 86400LL * 1000000);
-  int64_t rem = micros - days * 86400LL * 1000000;
+  // Divide first: days * kMicrosPerDay can overflow int64 near its limits.
+  constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rem = micros % kMicrosPerDay;
+  if (rem < 0) {
+    rem += kMicrosPerDay;
+    --days;
+  }
   return DateToString(static_cast<int32_t>(days)) + "T" + TimeToString(rem);
 }
 
@@ -72,18 +77,30 @@ std::string HexEncode(std::string_view bytes) {
 std::string Value::ToString() const {
   if (is_null()) return "null";
   switch (type->id()) {
-    case TypeId::kBoolean: return get<bool>() ? "true" : "false";
-    case TypeId::kInt: return std::to_string(get<int32_t>());
-    case TypeId::kLong: return std::to_string(get<int64_t>());
-    case TypeId::kFloat: return fmt::format("{}", get<float>());
-    case TypeId::kDouble: return fmt::format("{}", get<double>());
-    case TypeId::kDecimal: return DecimalToString(get<__int128>(), type->scale());
-    case TypeId::kDate: return DateToString(get<int32_t>());
-    case TypeId::kTime: return TimeToString(get<int64_t>());
-    case TypeId::kTimestamp: return TimestampToString(get<int64_t>());
-    case TypeId::kTimestampTz: return TimestampToString(get<int64_t>()) + "+00:00";
-    case TypeId::kString: return get<std::string>();
-    default: return HexEncode(get<std::string>());
+    case TypeId::kBoolean:
+      return get<bool>() ? "true" : "false";
+    case TypeId::kInt:
+      return std::to_string(get<int32_t>());
+    case TypeId::kLong:
+      return std::to_string(get<int64_t>());
+    case TypeId::kFloat:
+      return fmt::format("{}", get<float>());
+    case TypeId::kDouble:
+      return fmt::format("{}", get<double>());
+    case TypeId::kDecimal:
+      return DecimalToString(get<__int128>(), type->scale());
+    case TypeId::kDate:
+      return DateToString(get<int32_t>());
+    case TypeId::kTime:
+      return TimeToString(get<int64_t>());
+    case TypeId::kTimestamp:
+      return TimestampToString(get<int64_t>());
+    case TypeId::kTimestampTz:
+      return TimestampToString(get<int64_t>()) + "+00:00";
+    case TypeId::kString:
+      return get<std::string>();
+    default:
+      return HexEncode(get<std::string>());
   }
 }
 
