@@ -28,7 +28,9 @@ namespace nilus {
 class Column {
  public:
   explicit Column(TypePtr type);
-  static std::unique_ptr<Column> Make(TypePtr type) { return std::make_unique<Column>(std::move(type)); }
+  static std::unique_ptr<Column> Make(TypePtr type) {
+    return std::make_unique<Column>(std::move(type));
+  }
 
   const TypePtr& type() const { return type_; }
   const Type& type_ref() const { return *type_; }

@@ -26,7 +26,8 @@ Status ValidateFields(const std::vector<NestedField>& fields, const std::string&
   for (const auto& f : fields) {
     std::string where = path.empty() ? f.name : path + "." + f.name;
     if (!f.type) return Status::Invalid(fmt::format("field '{}' has no type", where));
-    if (f.id <= 0) return Status::Invalid(fmt::format("field '{}' has id {} (must be > 0)", where, f.id));
+    if (f.id <= 0)
+      return Status::Invalid(fmt::format("field '{}' has id {} (must be > 0)", where, f.id));
     if (!ids->insert(f.id).second) {
       return Status::Invalid(fmt::format("field '{}' reuses field id {}", where, f.id));
     }
@@ -64,7 +65,8 @@ Status Schema::Validate() const {
   std::set<int32_t> ids;
   NILUS_RETURN_NOT_OK(ValidateFields(fields_, "", &ids));
   for (int32_t id : identifier_field_ids_) {
-    if (!ids.count(id)) return Status::Invalid(fmt::format("identifier field id {} is not in the schema", id));
+    if (!ids.count(id))
+      return Status::Invalid(fmt::format("identifier field id {} is not in the schema", id));
   }
   return Status::OK();
 }
@@ -89,9 +91,7 @@ int32_t Schema::HighestFieldId() const {
   return highest;
 }
 
-std::string Schema::ToString() const {
-  return Type::Struct(fields_)->ToString();
-}
+std::string Schema::ToString() const { return Type::Struct(fields_)->ToString(); }
 
 bool Schema::Equals(const Schema& other) const {
   return schema_id_ == other.schema_id_ && identifier_field_ids_ == other.identifier_field_ids_ &&

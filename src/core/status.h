@@ -18,9 +18,9 @@ enum class StatusCode : int {
   kIOError,          // the file system or network failed
   kNotFound,
   kAlreadyExists,
-  kCorruption,     // data read back is malformed
-  kConflict,       // a concurrent writer won (e.g. a catalog compare-and-swap)
-  kUnavailable,    // a service cannot be reached right now
+  kCorruption,   // data read back is malformed
+  kConflict,     // a concurrent writer won (e.g. a catalog compare-and-swap)
+  kUnavailable,  // a service cannot be reached right now
   kNotImplemented,
   kCancelled,
   kInternal,  // a bug in Nilus
@@ -83,15 +83,15 @@ class [[nodiscard]] Status {
 }  // namespace nilus
 
 // Propagates a non-OK Status to the caller.
-#define NILUS_RETURN_NOT_OK(expr)                \
-  do {                                           \
-    ::nilus::Status _nilus_st = (expr);          \
-    if (!_nilus_st.ok()) return _nilus_st;       \
+#define NILUS_RETURN_NOT_OK(expr)          \
+  do {                                     \
+    ::nilus::Status _nilus_st = (expr);    \
+    if (!_nilus_st.ok()) return _nilus_st; \
   } while (false)
 
 // Propagates a non-OK Status to the caller after putting context in front of its message.
-#define NILUS_RETURN_NOT_OK_CTX(expr, ctx)                         \
-  do {                                                             \
-    ::nilus::Status _nilus_st = (expr);                            \
-    if (!_nilus_st.ok()) return _nilus_st.WithContext(ctx);        \
+#define NILUS_RETURN_NOT_OK_CTX(expr, ctx)                  \
+  do {                                                      \
+    ::nilus::Status _nilus_st = (expr);                     \
+    if (!_nilus_st.ok()) return _nilus_st.WithContext(ctx); \
   } while (false)

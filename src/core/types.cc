@@ -4,10 +4,10 @@
 
 namespace nilus {
 
-#define NILUS_SINGLETON_TYPE(Name, Id)                             \
-  TypePtr Type::Name() {                                           \
-    static const TypePtr kType(new Type(TypeId::Id));              \
-    return kType;                                                  \
+#define NILUS_SINGLETON_TYPE(Name, Id)                \
+  TypePtr Type::Name() {                              \
+    static const TypePtr kType(new Type(TypeId::Id)); \
+    return kType;                                     \
   }
 NILUS_SINGLETON_TYPE(Boolean, kBoolean)
 NILUS_SINGLETON_TYPE(Int, kInt)
@@ -77,20 +77,34 @@ TypePtr Type::Map(int32_t key_id, TypePtr key, int32_t value_id, TypePtr value,
 
 std::string Type::ToString() const {
   switch (id_) {
-    case TypeId::kBoolean: return "boolean";
-    case TypeId::kInt: return "int";
-    case TypeId::kLong: return "long";
-    case TypeId::kFloat: return "float";
-    case TypeId::kDouble: return "double";
-    case TypeId::kDecimal: return fmt::format("decimal({},{})", precision_, scale_);
-    case TypeId::kDate: return "date";
-    case TypeId::kTime: return "time";
-    case TypeId::kTimestamp: return "timestamp";
-    case TypeId::kTimestampTz: return "timestamptz";
-    case TypeId::kString: return "string";
-    case TypeId::kUuid: return "uuid";
-    case TypeId::kFixed: return fmt::format("fixed[{}]", length_);
-    case TypeId::kBinary: return "binary";
+    case TypeId::kBoolean:
+      return "boolean";
+    case TypeId::kInt:
+      return "int";
+    case TypeId::kLong:
+      return "long";
+    case TypeId::kFloat:
+      return "float";
+    case TypeId::kDouble:
+      return "double";
+    case TypeId::kDecimal:
+      return fmt::format("decimal({},{})", precision_, scale_);
+    case TypeId::kDate:
+      return "date";
+    case TypeId::kTime:
+      return "time";
+    case TypeId::kTimestamp:
+      return "timestamp";
+    case TypeId::kTimestampTz:
+      return "timestamptz";
+    case TypeId::kString:
+      return "string";
+    case TypeId::kUuid:
+      return "uuid";
+    case TypeId::kFixed:
+      return fmt::format("fixed[{}]", length_);
+    case TypeId::kBinary:
+      return "binary";
     case TypeId::kStruct: {
       std::string out = "struct<";
       for (size_t i = 0; i < fields_.size(); ++i) {
@@ -101,7 +115,8 @@ std::string Type::ToString() const {
       }
       return out + ">";
     }
-    case TypeId::kList: return fmt::format("list<{}>", element().type->ToString());
+    case TypeId::kList:
+      return fmt::format("list<{}>", element().type->ToString());
     case TypeId::kMap:
       return fmt::format("map<{}, {}>", key().type->ToString(), value().type->ToString());
   }
@@ -116,8 +131,7 @@ bool Type::Equals(const Type& other) const {
   for (size_t i = 0; i < fields_.size(); ++i) {
     const auto& a = fields_[i];
     const auto& b = other.fields_[i];
-    if (a.id != b.id || a.name != b.name || a.required != b.required ||
-        !a.type->Equals(*b.type)) {
+    if (a.id != b.id || a.name != b.name || a.required != b.required || !a.type->Equals(*b.type)) {
       return false;
     }
   }
@@ -126,19 +140,25 @@ bool Type::Equals(const Type& other) const {
 
 int FixedWidthOf(const Type& type) {
   switch (type.id()) {
-    case TypeId::kBoolean: return 1;
+    case TypeId::kBoolean:
+      return 1;
     case TypeId::kInt:
     case TypeId::kDate:
-    case TypeId::kFloat: return 4;
+    case TypeId::kFloat:
+      return 4;
     case TypeId::kLong:
     case TypeId::kDouble:
     case TypeId::kTime:
     case TypeId::kTimestamp:
-    case TypeId::kTimestampTz: return 8;
-    case TypeId::kDecimal: return 16;
+    case TypeId::kTimestampTz:
+      return 8;
+    case TypeId::kDecimal:
+      return 16;
     case TypeId::kUuid:
-    case TypeId::kFixed: return type.fixed_length();
-    default: return 0;
+    case TypeId::kFixed:
+      return type.fixed_length();
+    default:
+      return 0;
   }
 }
 

@@ -81,8 +81,8 @@ class Type {
   bool is_primitive() const { return id_ < TypeId::kStruct; }
   bool is_nested() const { return !is_primitive(); }
 
-  int precision() const { return precision_; }  // decimal only
-  int scale() const { return scale_; }          // decimal only
+  int precision() const { return precision_; }      // decimal only
+  int scale() const { return scale_; }              // decimal only
   int32_t fixed_length() const { return length_; }  // fixed only; 16 for uuid
 
   // Struct: its fields. List: one field, the element. Map: two fields, key then value.

@@ -173,8 +173,7 @@ class LevelBuilder {
  public:
   LevelBuilder(const LeafColumn& leaf, NestedLevels* out) : leaf_(leaf), out_(out) {}
 
-  Status Walk(const Column& col, size_t depth, int64_t i, uint16_t def, uint16_t rep,
-              int64_t row) {
+  Status Walk(const Column& col, size_t depth, int64_t i, uint16_t def, uint16_t rep, int64_t row) {
     const LeafStep& step = leaf_.steps[depth];
     if (col.IsNull(i)) {
       if (!step.optional) {
@@ -292,8 +291,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
       dh.encoding = Encoding::kPlain;
       h.dictionary_page_header = dh;
       Buffer body;
-      NILUS_RETURN_NOT_OK(Compress(options_.compression, options_.zstd_level, raw.data(),
-                                   raw.size(), &body));
+      NILUS_RETURN_NOT_OK(
+          Compress(options_.compression, options_.zstd_level, raw.data(), raw.size(), &body));
       h.compressed_page_size = static_cast<int32_t>(body.size());
       Buffer header;
       SerializePageHeader(h, &header);
@@ -323,8 +322,10 @@ class TypedColumnWriter : public ColumnChunkWriter {
       status_ = first_error;
       return first_error;
     }
-    if (dict_pages) meta.encoding_stats.push_back({PageType::kDataPage, Encoding::kRleDictionary, dict_pages});
-    if (plain_pages) meta.encoding_stats.push_back({PageType::kDataPage, Encoding::kPlain, plain_pages});
+    if (dict_pages)
+      meta.encoding_stats.push_back({PageType::kDataPage, Encoding::kRleDictionary, dict_pages});
+    if (plain_pages)
+      meta.encoding_stats.push_back({PageType::kDataPage, Encoding::kPlain, plain_pages});
     // Encodings: the dictionary page's PLAIN, levels' RLE, then the data pages'.
     if (has_dict || plain_pages) meta.encodings.push_back(Encoding::kPlain);
     meta.encodings.push_back(Encoding::kRle);
@@ -408,8 +409,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
     return Status::OK();
   }
 
-  Status AppendNested(const ColumnBatch& batch, const Column& leaf_col, int64_t begin,
-                      int64_t end, int64_t first_row) {
+  Status AppendNested(const ColumnBatch& batch, const Column& leaf_col, int64_t begin, int64_t end,
+                      int64_t first_row) {
     NestedLevels levels;
     LevelBuilder builder(leaf_, &levels);
     const Column& top = batch.column(leaf_.top_level_index);
@@ -456,10 +457,9 @@ class TypedColumnWriter : public ColumnChunkWriter {
   Status CheckDecimal(const Column& col, int64_t i, int64_t row) {
     __int128 raw = col.values<__int128>()[i];
     if (raw > max_unscaled_ || raw < -max_unscaled_) {
-      return Status::Invalid(fmt::format("column '{}' row {}: {} does not fit {}",
-                                         leaf_.dotted_path, row,
-                                         DecimalToString(raw, leaf_.type->scale()),
-                                         leaf_.type->ToString()));
+      return Status::Invalid(
+          fmt::format("column '{}' row {}: {} does not fit {}", leaf_.dotted_path, row,
+                      DecimalToString(raw, leaf_.type->scale()), leaf_.type->ToString()));
     }
     return Status::OK();
   }
@@ -493,9 +493,9 @@ class TypedColumnWriter : public ColumnChunkWriter {
     int64_t bytes = dict_mode_ ? static_cast<int64_t>(page_indices_.size()) *
                                      std::max(1, BitWidth(dict_.size())) / 8
                                : static_cast<int64_t>(page_values_.size());
-    page_full_ = page_rows_ >= options_.page_max_rows || bytes >= options_.page_max_bytes ||
-                 (dict_mode_ && static_cast<int64_t>(dict_.plain_bytes()) >
-                                    options_.dictionary_max_bytes);
+    page_full_ =
+        page_rows_ >= options_.page_max_rows || bytes >= options_.page_max_bytes ||
+        (dict_mode_ && static_cast<int64_t>(dict_.plain_bytes()) > options_.dictionary_max_bytes);
   }
 
   // --- Pages ---
@@ -521,7 +521,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
       size_t start = raw.size();
       raw.ResizeZeroed(start + (n + 7) / 8);
       for (size_t i = 0; i < n; ++i) {
-        if (page_values_.data()[i]) raw.data()[start + i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+        if (page_values_.data()[i])
+          raw.data()[start + i / 8] |= static_cast<uint8_t>(1u << (i % 8));
       }
     } else {
       raw.Append(page_values_.data(), page_values_.size());
@@ -694,12 +695,12 @@ std::unique_ptr<ColumnChunkWriter> ColumnChunkWriter::Make(const LeafColumn& lea
                                                                                 pool);
     case TypeId::kDecimal:
       if (leaf.physical == PhysicalType::kInt32) {
-        return std::make_unique<TypedColumnWriter<NumericAccess<__int128, int32_t>>>(
-            leaf, options, pool);
+        return std::make_unique<TypedColumnWriter<NumericAccess<__int128, int32_t>>>(leaf, options,
+                                                                                     pool);
       }
       if (leaf.physical == PhysicalType::kInt64) {
-        return std::make_unique<TypedColumnWriter<NumericAccess<__int128, int64_t>>>(
-            leaf, options, pool);
+        return std::make_unique<TypedColumnWriter<NumericAccess<__int128, int64_t>>>(leaf, options,
+                                                                                     pool);
       }
       return std::make_unique<TypedColumnWriter<Decimal128Access>>(leaf, options, pool);
     case TypeId::kString:

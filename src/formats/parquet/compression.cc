@@ -1,17 +1,19 @@
 #include "formats/parquet/compression.h"
 
+#include <fmt/format.h>
 #include <snappy.h>
 #include <zstd.h>
-
-#include <fmt/format.h>
 
 namespace nilus::parquet {
 
 CompressionCodec ToCodec(Compression c) {
   switch (c) {
-    case Compression::kZstd: return CompressionCodec::kZstd;
-    case Compression::kSnappy: return CompressionCodec::kSnappy;
-    case Compression::kNone: return CompressionCodec::kUncompressed;
+    case Compression::kZstd:
+      return CompressionCodec::kZstd;
+    case Compression::kSnappy:
+      return CompressionCodec::kSnappy;
+    case Compression::kNone:
+      return CompressionCodec::kUncompressed;
   }
   return CompressionCodec::kUncompressed;
 }
@@ -23,8 +25,7 @@ struct ZstdContext {
 };
 }  // namespace
 
-Status Compress(Compression codec, int zstd_level, const uint8_t* data, size_t size,
-                Buffer* out) {
+Status Compress(Compression codec, int zstd_level, const uint8_t* data, size_t size, Buffer* out) {
   out->Clear();
   switch (codec) {
     case Compression::kNone:

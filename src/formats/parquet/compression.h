@@ -14,7 +14,6 @@ CompressionCodec ToCodec(Compression c);
 
 // Replaces `out` with the compressed form of data[0..size). Thread-safe: each thread keeps
 // its own zstd context.
-Status Compress(Compression codec, int zstd_level, const uint8_t* data, size_t size,
-                Buffer* out);
+Status Compress(Compression codec, int zstd_level, const uint8_t* data, size_t size, Buffer* out);
 
 }  // namespace nilus::parquet

@@ -92,9 +92,9 @@ struct LogicalType {
     kUuid = 14,
   };
   Kind kind = kNone;
-  int32_t decimal_scale = 0;      // kDecimal: DecimalType.scale (1)
-  int32_t decimal_precision = 0;  // kDecimal: DecimalType.precision (2)
-  bool is_adjusted_to_utc = false;  // kTime / kTimestamp (1)
+  int32_t decimal_scale = 0;          // kDecimal: DecimalType.scale (1)
+  int32_t decimal_precision = 0;      // kDecimal: DecimalType.precision (2)
+  bool is_adjusted_to_utc = false;    // kTime / kTimestamp (1)
   TimeUnit unit = TimeUnit::kMicros;  // kTime / kTimestamp (2)
   int8_t bit_width = 0;               // kInteger (1)
   bool is_signed = true;              // kInteger (2)
@@ -114,15 +114,15 @@ struct SchemaElement {
 };
 
 struct Statistics {
-  std::optional<std::string> max;             // 1 (deprecated; read only)
-  std::optional<std::string> min;             // 2 (deprecated; read only)
-  std::optional<int64_t> null_count;          // 3
-  std::optional<int64_t> distinct_count;      // 4
-  std::optional<std::string> max_value;       // 5
-  std::optional<std::string> min_value;       // 6
-  std::optional<bool> is_max_value_exact;     // 7
-  std::optional<bool> is_min_value_exact;     // 8
-  std::optional<int64_t> nan_count;           // 9
+  std::optional<std::string> max;          // 1 (deprecated; read only)
+  std::optional<std::string> min;          // 2 (deprecated; read only)
+  std::optional<int64_t> null_count;       // 3
+  std::optional<int64_t> distinct_count;   // 4
+  std::optional<std::string> max_value;    // 5
+  std::optional<std::string> min_value;    // 6
+  std::optional<bool> is_max_value_exact;  // 7
+  std::optional<bool> is_min_value_exact;  // 8
+  std::optional<int64_t> nan_count;        // 9
 };
 
 struct KeyValue {
@@ -137,19 +137,19 @@ struct PageEncodingStats {
 };
 
 struct ColumnMetaData {
-  PhysicalType type = PhysicalType::kInt32;            // 1
-  std::vector<Encoding> encodings;                     // 2
-  std::vector<std::string> path_in_schema;             // 3
+  PhysicalType type = PhysicalType::kInt32;                  // 1
+  std::vector<Encoding> encodings;                           // 2
+  std::vector<std::string> path_in_schema;                   // 3
   CompressionCodec codec = CompressionCodec::kUncompressed;  // 4
-  int64_t num_values = 0;                              // 5
-  int64_t total_uncompressed_size = 0;                 // 6
-  int64_t total_compressed_size = 0;                   // 7
-  std::vector<KeyValue> key_value_metadata;            // 8
-  int64_t data_page_offset = 0;                        // 9
-  std::optional<int64_t> index_page_offset;            // 10
-  std::optional<int64_t> dictionary_page_offset;       // 11
-  std::optional<Statistics> statistics;                // 12
-  std::vector<PageEncodingStats> encoding_stats;       // 13
+  int64_t num_values = 0;                                    // 5
+  int64_t total_uncompressed_size = 0;                       // 6
+  int64_t total_compressed_size = 0;                         // 7
+  std::vector<KeyValue> key_value_metadata;                  // 8
+  int64_t data_page_offset = 0;                              // 9
+  std::optional<int64_t> index_page_offset;                  // 10
+  std::optional<int64_t> dictionary_page_offset;             // 11
+  std::optional<Statistics> statistics;                      // 12
+  std::vector<PageEncodingStats> encoding_stats;             // 13
 };
 
 struct ColumnChunk {
@@ -159,58 +159,58 @@ struct ColumnChunk {
 };
 
 struct RowGroup {
-  std::vector<ColumnChunk> columns;             // 1
-  int64_t total_byte_size = 0;                  // 2 (uncompressed)
-  int64_t num_rows = 0;                         // 3
-  std::optional<int64_t> file_offset;           // 5
+  std::vector<ColumnChunk> columns;              // 1
+  int64_t total_byte_size = 0;                   // 2 (uncompressed)
+  int64_t num_rows = 0;                          // 3
+  std::optional<int64_t> file_offset;            // 5
   std::optional<int64_t> total_compressed_size;  // 6
-  std::optional<int16_t> ordinal;               // 7
+  std::optional<int16_t> ordinal;                // 7
 };
 
 struct FileMetaData {
-  int32_t version = 1;                         // 1
-  std::vector<SchemaElement> schema;           // 2 (depth-first, root first)
-  int64_t num_rows = 0;                        // 3
-  std::vector<RowGroup> row_groups;            // 4
-  std::vector<KeyValue> key_value_metadata;    // 5
-  std::optional<std::string> created_by;       // 6
+  int32_t version = 1;                       // 1
+  std::vector<SchemaElement> schema;         // 2 (depth-first, root first)
+  int64_t num_rows = 0;                      // 3
+  std::vector<RowGroup> row_groups;          // 4
+  std::vector<KeyValue> key_value_metadata;  // 5
+  std::optional<std::string> created_by;     // 6
   // 7: column_orders, one per leaf; Nilus writes TypeDefinedOrder for every leaf. Readers keep
   // how many TYPE_ORDER entries were found.
   int32_t num_type_defined_column_orders = 0;
 };
 
 struct DataPageHeader {
-  int32_t num_values = 0;                                // 1 (including nulls)
-  Encoding encoding = Encoding::kPlain;                  // 2
-  Encoding definition_level_encoding = Encoding::kRle;   // 3
-  Encoding repetition_level_encoding = Encoding::kRle;   // 4
-  std::optional<Statistics> statistics;                  // 5
+  int32_t num_values = 0;                               // 1 (including nulls)
+  Encoding encoding = Encoding::kPlain;                 // 2
+  Encoding definition_level_encoding = Encoding::kRle;  // 3
+  Encoding repetition_level_encoding = Encoding::kRle;  // 4
+  std::optional<Statistics> statistics;                 // 5
 };
 
 struct DictionaryPageHeader {
-  int32_t num_values = 0;              // 1
+  int32_t num_values = 0;                // 1
   Encoding encoding = Encoding::kPlain;  // 2
-  std::optional<bool> is_sorted;       // 3
+  std::optional<bool> is_sorted;         // 3
 };
 
 struct DataPageHeaderV2 {
-  int32_t num_values = 0;                    // 1
-  int32_t num_nulls = 0;                     // 2
-  int32_t num_rows = 0;                      // 3
-  Encoding encoding = Encoding::kPlain;      // 4
+  int32_t num_values = 0;                     // 1
+  int32_t num_nulls = 0;                      // 2
+  int32_t num_rows = 0;                       // 3
+  Encoding encoding = Encoding::kPlain;       // 4
   int32_t definition_levels_byte_length = 0;  // 5
   int32_t repetition_levels_byte_length = 0;  // 6
-  std::optional<bool> is_compressed;         // 7
+  std::optional<bool> is_compressed;          // 7
 };
 
 struct PageHeader {
-  PageType type = PageType::kDataPage;                        // 1
-  int32_t uncompressed_page_size = 0;                         // 2
-  int32_t compressed_page_size = 0;                           // 3
-  std::optional<int32_t> crc;                                 // 4
-  std::optional<DataPageHeader> data_page_header;             // 5
+  PageType type = PageType::kDataPage;                         // 1
+  int32_t uncompressed_page_size = 0;                          // 2
+  int32_t compressed_page_size = 0;                            // 3
+  std::optional<int32_t> crc;                                  // 4
+  std::optional<DataPageHeader> data_page_header;              // 5
   std::optional<DictionaryPageHeader> dictionary_page_header;  // 7
-  std::optional<DataPageHeaderV2> data_page_header_v2;        // 8
+  std::optional<DataPageHeaderV2> data_page_header_v2;         // 8
 };
 
 // --- Serialization (Thrift compact protocol) ---

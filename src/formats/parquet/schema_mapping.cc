@@ -22,11 +22,21 @@ void MapPrimitive(const Type& t, SchemaElement* e, LeafColumn* leaf) {
     leaf->physical = p;
   };
   switch (t.id()) {
-    case TypeId::kBoolean: set_physical(PhysicalType::kBoolean); break;
-    case TypeId::kInt: set_physical(PhysicalType::kInt32); break;
-    case TypeId::kLong: set_physical(PhysicalType::kInt64); break;
-    case TypeId::kFloat: set_physical(PhysicalType::kFloat); break;
-    case TypeId::kDouble: set_physical(PhysicalType::kDouble); break;
+    case TypeId::kBoolean:
+      set_physical(PhysicalType::kBoolean);
+      break;
+    case TypeId::kInt:
+      set_physical(PhysicalType::kInt32);
+      break;
+    case TypeId::kLong:
+      set_physical(PhysicalType::kInt64);
+      break;
+    case TypeId::kFloat:
+      set_physical(PhysicalType::kFloat);
+      break;
+    case TypeId::kDouble:
+      set_physical(PhysicalType::kDouble);
+      break;
     case TypeId::kDecimal:
       if (t.precision() <= 9) {
         set_physical(PhysicalType::kInt32);
@@ -83,8 +93,11 @@ void MapPrimitive(const Type& t, SchemaElement* e, LeafColumn* leaf) {
       set_physical(PhysicalType::kFixedLenByteArray);
       e->type_length = leaf->type_length = t.fixed_length();
       break;
-    case TypeId::kBinary: set_physical(PhysicalType::kByteArray); break;
-    default: break;
+    case TypeId::kBinary:
+      set_physical(PhysicalType::kByteArray);
+      break;
+    default:
+      break;
   }
 }
 

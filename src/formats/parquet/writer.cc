@@ -20,7 +20,8 @@ constexpr char kMagic[] = "PAR1";
 // Runs posted tasks one after another on a pool, in posting order, without holding a thread
 // while idle. Each leaf column has one, so its chunk writer sees batches in order while
 // different columns proceed in parallel.
-class Strand {
+// A running drain holds a reference, so the strand outlives the writer's last wait.
+class Strand : public std::enable_shared_from_this<Strand> {
  public:
   explicit Strand(ThreadPool* pool) : pool_(pool) {}
 
@@ -29,7 +30,7 @@ class Strand {
     queue_.push_back(std::move(fn));
     if (!running_) {
       running_ = true;
-      (void)pool_->Submit([this] { Drain(); });
+      (void)pool_->Submit([self = shared_from_this()] { self->Drain(); });
     }
   }
 
@@ -84,7 +85,7 @@ struct ParquetWriter::Impl {
   ParquetSchema pschema;
   std::unique_ptr<OutputStream> out;
   std::vector<std::unique_ptr<ColumnChunkWriter>> columns;
-  std::vector<std::unique_ptr<Strand>> strands;
+  std::vector<std::shared_ptr<Strand>> strands;
   std::vector<RowGroup> row_groups;
 
   int64_t rows_total = 0;
@@ -173,7 +174,8 @@ struct ParquetWriter::Impl {
       ColumnChunk cc;
       cc.meta_data = std::move(chunk.meta);
       cc.meta_data->data_page_offset += chunk_start;
-      if (cc.meta_data->dictionary_page_offset) *cc.meta_data->dictionary_page_offset += chunk_start;
+      if (cc.meta_data->dictionary_page_offset)
+        *cc.meta_data->dictionary_page_offset += chunk_start;
       cc.file_offset = chunk_start;
       rg.total_byte_size += cc.meta_data->total_uncompressed_size;
       compressed_total += chunk.total_bytes;
@@ -229,7 +231,7 @@ Result<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(FileIO* io, const std
   impl->pschema = std::move(mapped).value();
   for (const auto& leaf : impl->pschema.leaves) {
     impl->columns.push_back(ColumnChunkWriter::Make(leaf, impl->options, impl->pool));
-    impl->strands.push_back(std::make_unique<Strand>(impl->pool));
+    impl->strands.push_back(std::make_shared<Strand>(impl->pool));
   }
   NILUS_ASSIGN_OR_RAISE(impl->out, io->NewOutputStream(path, CreateMode::kOverwrite));
   return std::unique_ptr<ParquetWriter>(new ParquetWriter(std::move(impl)));

@@ -59,9 +59,9 @@ struct ParquetWriterOptions {
 // What Iceberg manifests need per leaf column (keyed by the leaf's field id).
 struct ColumnMetrics {
   int32_t field_id = 0;
-  std::string path;               // dotted Parquet path, e.g. "tags.list.element"
-  int64_t compressed_size = 0;    // bytes of the column's chunks, headers included
-  int64_t value_count = 0;        // leaf values, nulls included (Parquet num_values)
+  std::string path;             // dotted Parquet path, e.g. "tags.list.element"
+  int64_t compressed_size = 0;  // bytes of the column's chunks, headers included
+  int64_t value_count = 0;      // leaf values, nulls included (Parquet num_values)
   int64_t null_count = 0;
   std::optional<int64_t> nan_count;  // float and double only
   std::optional<Value> lower_bound;  // absent when every value is null (or NaN)
