@@ -25,7 +25,7 @@ inline uint64_t HashBytes(const void* data, size_t n) {
     n -= 8;
   }
   uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
+  if (n > 0) std::memcpy(&tail, p, n);  // an empty view may have a null data pointer
   h = (h ^ tail) * 0x9e3779b97f4a7c15ULL;
   return h ^ (h >> 32);
 }
