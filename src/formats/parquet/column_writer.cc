@@ -509,7 +509,9 @@ class TypedColumnWriter : public ColumnChunkWriter {
     if (leaf_.max_rep > 0) AppendLevels(page_rep_, leaf_.max_rep, &raw);
     if (leaf_.max_def > 0) AppendLevels(page_def_, leaf_.max_def, &raw);
     Encoding encoding = Encoding::kPlain;
-    if (dict_mode_ && !page_indices_.empty()) {
+    // An all-null page of a dictionary chunk still says RLE_DICTIONARY when there is a
+    // dictionary page for it to refer to.
+    if (dict_mode_ && (!page_indices_.empty() || dict_.size() > 0)) {
       encoding = Encoding::kRleDictionary;
       int bw = BitWidth(dict_.size() > 0 ? dict_.size() - 1 : 0);
       raw.PushByte(static_cast<uint8_t>(bw));
