@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "formats/parquet/compression.h"
@@ -227,6 +228,39 @@ const Column& LeafOf(const ColumnBatch& batch, const LeafColumn& leaf) {
   return *c;
 }
 
+// Keeps page buffers for reuse: fresh megabyte-sized allocations cost a page fault per 4 KiB.
+class BufferRecycler {
+ public:
+  Buffer Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return Buffer();
+    Buffer b = std::move(free_.back());
+    free_.pop_back();
+    b.Clear();
+    return b;
+  }
+  void Put(Buffer b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kMaxKept) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 4;
+  std::mutex mu_;
+  std::vector<Buffer> free_;
+};
+
+// Compresses `raw` into a buffer of exactly the compressed size (a held page should not keep
+// the compressor's worst-case capacity), using a per-thread scratch buffer.
+Status CompressExact(Compression codec, int level, const Buffer& raw, Buffer* out) {
+  thread_local Buffer scratch;
+  NILUS_RETURN_NOT_OK(Compress(codec, level, raw.data(), raw.size(), &scratch));
+  Buffer exact(scratch.size());
+  exact.Append(scratch.data(), scratch.size());
+  *out = std::move(exact);
+  return Status::OK();
+}
+
 // A page cut and handed to the pool for compression.
 struct PendingPage {
   std::future<Status> done;
@@ -291,8 +325,7 @@ class TypedColumnWriter : public ColumnChunkWriter {
       dh.encoding = Encoding::kPlain;
       h.dictionary_page_header = dh;
       Buffer body;
-      NILUS_RETURN_NOT_OK(
-          Compress(options_.compression, options_.zstd_level, raw.data(), raw.size(), &body));
+      NILUS_RETURN_NOT_OK(CompressExact(options_.compression, options_.zstd_level, raw, &body));
       h.compressed_page_size = static_cast<int32_t>(body.size());
       Buffer header;
       SerializePageHeader(h, &header);
@@ -504,7 +537,7 @@ class TypedColumnWriter : public ColumnChunkWriter {
   void CutPage() {
     page_full_ = false;
     FoldPageMinMax();
-    auto body = std::make_shared<Buffer>();
+    auto body = std::make_shared<Buffer>(recycler_->Get());
     Buffer& raw = *body;
     if (leaf_.max_rep > 0) AppendLevels(page_rep_, leaf_.max_rep, &raw);
     if (leaf_.max_def > 0) AppendLevels(page_def_, leaf_.max_def, &raw);
@@ -559,12 +592,13 @@ class TypedColumnWriter : public ColumnChunkWriter {
     auto header = page.header;
     Compression codec = options_.compression;
     int level = options_.zstd_level;
-    page.done = pool_->Submit([h, header, body, codec, level]() mutable -> Status {
+    auto recycler = recycler_;
+    page.done = pool_->Submit([h, header, body, codec, level, recycler]() mutable -> Status {
       Buffer compressed;
-      size_t raw_size = body->size();
-      NILUS_RETURN_NOT_OK(Compress(codec, level, body->data(), raw_size, &compressed));
+      NILUS_RETURN_NOT_OK(CompressExact(codec, level, *body, &compressed));
       h.compressed_page_size = static_cast<int32_t>(compressed.size());
       SerializePageHeader(h, header.get());
+      recycler->Put(std::move(*body));
       *body = std::move(compressed);
       return Status::OK();
     });
@@ -631,6 +665,7 @@ class TypedColumnWriter : public ColumnChunkWriter {
   const LeafColumn& leaf_;
   const ParquetWriterOptions& options_;
   ThreadPool* pool_;
+  std::shared_ptr<BufferRecycler> recycler_ = std::make_shared<BufferRecycler>();
   int width_ = 0;
   __int128 max_unscaled_ = 0;
   bool validate_utf8_ = false;
