@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -382,6 +383,7 @@ class TypedColumnWriter : public ColumnChunkWriter {
     chunk_levels_ = chunk_nulls_ = chunk_nans_ = 0;
     chunk_has_minmax_ = false;
     used_dict_pages_ = 0;
+    chunk_dict_values_ = chunk_dict_plain_bytes_ = 0;
     dict_.Clear();
     if (!fell_back_) dict_mode_ = options_.dictionary_enabled && !kIsBool;
     return chunk;
@@ -505,6 +507,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
   void AddValue(const T& v) {
     if (dict_mode_) {
       page_indices_.push_back(dict_.GetOrInsert(v));
+      ++chunk_dict_values_;
+      chunk_dict_plain_bytes_ += static_cast<int64_t>(DictKeyTraits<T>::PlainSize(v));
     } else {
       Access::Plain(v, &page_values_, width_);
     }
@@ -579,10 +583,22 @@ class TypedColumnWriter : public ColumnChunkWriter {
     page_indices_.clear();
     page_values_.Clear();
 
-    // Past the dictionary limit, the rest of the chunk (and file) is PLAIN.
-    if (dict_mode_ && static_cast<int64_t>(dict_.plain_bytes()) > options_.dictionary_max_bytes) {
-      dict_mode_ = false;
-      fell_back_ = true;
+    // Past the dictionary limit, the rest of the chunk (and file) is PLAIN. So it is when the
+    // first page shows the dictionary does not pay: its values plus the indices cost as much
+    // as the values themselves (mostly distinct values, such as ids and timestamps). Hashing
+    // them would only burn CPU.
+    if (dict_mode_) {
+      bool too_big = static_cast<int64_t>(dict_.plain_bytes()) > options_.dictionary_max_bytes;
+      bool no_gain = false;
+      if (used_dict_pages_ == 1 && chunk_dict_values_ > 0) {
+        int64_t index_bytes = chunk_dict_values_ * BitWidth(dict_.size()) / 8;
+        no_gain =
+            static_cast<int64_t>(dict_.plain_bytes()) + index_bytes >= chunk_dict_plain_bytes_;
+      }
+      if (too_big || no_gain) {
+        dict_mode_ = false;
+        fell_back_ = true;
+      }
     }
 
     PendingPage page;
@@ -593,15 +609,27 @@ class TypedColumnWriter : public ColumnChunkWriter {
     Compression codec = options_.compression;
     int level = options_.zstd_level;
     auto recycler = recycler_;
-    page.done = pool_->Submit([h, header, body, codec, level, recycler]() mutable -> Status {
+    auto pending = pending_compressions_;
+    auto compress = [h, header, body, codec, level, recycler, pending]() mutable -> Status {
       Buffer compressed;
-      NILUS_RETURN_NOT_OK(CompressExact(codec, level, *body, &compressed));
+      Status st = CompressExact(codec, level, *body, &compressed);
+      pending->fetch_sub(1);
+      NILUS_RETURN_NOT_OK(st);
       h.compressed_page_size = static_cast<int32_t>(compressed.size());
       SerializePageHeader(h, header.get());
       recycler->Put(std::move(*body));
       *body = std::move(compressed);
       return Status::OK();
-    });
+    };
+    // Compress on the pool, unless this column already has enough pages waiting there: then
+    // compress here, which bounds the raw pages held and lets other columns' work through.
+    if (pending->fetch_add(1) < kMaxPendingPages) {
+      page.done = pool_->Submit(std::move(compress));
+    } else {
+      std::promise<Status> ready;
+      ready.set_value(compress());
+      page.done = ready.get_future();
+    }
     // The header is not serialized yet; its size is estimated from the uncompressed header.
     Buffer probe;
     h.compressed_page_size = h.uncompressed_page_size;
@@ -666,6 +694,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
   const ParquetWriterOptions& options_;
   ThreadPool* pool_;
   std::shared_ptr<BufferRecycler> recycler_ = std::make_shared<BufferRecycler>();
+  static constexpr int kMaxPendingPages = 4;
+  std::shared_ptr<std::atomic<int>> pending_compressions_ = std::make_shared<std::atomic<int>>(0);
   int width_ = 0;
   __int128 max_unscaled_ = 0;
   bool validate_utf8_ = false;
@@ -689,6 +719,8 @@ class TypedColumnWriter : public ColumnChunkWriter {
   bool dict_mode_ = false;
   bool fell_back_ = false;
   int used_dict_pages_ = 0;
+  int64_t chunk_dict_values_ = 0;       // values dictionary-encoded in this chunk
+  int64_t chunk_dict_plain_bytes_ = 0;  // and their PLAIN size
   std::vector<PendingPage> pages_;
   int64_t chunk_levels_ = 0;
   int64_t chunk_nulls_ = 0;
