@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <snappy.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include <cstring>
@@ -47,6 +48,25 @@ Status Decompress(CompressionCodec codec, const uint8_t* in, size_t in_size, uin
       if (ZSTD_isError(n)) {
         return Status::Corruption(
             fmt::format("zstd page does not decompress: {}", ZSTD_getErrorName(n)));
+      }
+      if (n != out_size) return SizeMismatch(codec, n, out_size);
+      return Status::OK();
+    }
+    case CompressionCodec::kGzip: {
+      // Parquet's GZIP pages hold a gzip stream; window bits 15 + 32 also accept zlib headers.
+      z_stream zs{};
+      if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("zlib inflateInit failed");
+      zs.next_in = const_cast<Bytef*>(in);
+      zs.avail_in = static_cast<uInt>(in_size);
+      zs.next_out = out;
+      zs.avail_out = static_cast<uInt>(out_size);
+      int rc = inflate(&zs, Z_FINISH);
+      size_t n = out_size - zs.avail_out;
+      inflateEnd(&zs);
+      if (rc != Z_STREAM_END) {
+        if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+          return SizeMismatch(codec, out_size + 1, out_size);
+        return Status::Corruption(fmt::format("gzip page does not decompress (zlib error {})", rc));
       }
       if (n != out_size) return SizeMismatch(codec, n, out_size);
       return Status::OK();
