@@ -9,6 +9,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "iceberg/avro_container_internal.h"
 #include "iceberg/conversions.h"
 
 namespace nilus::iceberg {

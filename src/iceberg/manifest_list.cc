@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "iceberg/avro_container_internal.h"
+
 namespace nilus::iceberg {
 
 namespace {
