@@ -2,7 +2,10 @@
 // own errors to stderr.
 #pragma once
 
+#include <chrono>
 #include <string>
+
+#include "core/result.h"
 
 namespace nilus::cli {
 
@@ -12,5 +15,29 @@ int RunParquetInspect(const std::string& path, bool json);
 
 // `nilus parquet demo OUT.parquet`: writes a sample file covering every Iceberg type.
 int RunParquetDemo(const std::string& out_path);
+
+// Options shared by the `nilus table` verbs.
+struct TableCliOptions {
+  std::string catalog_uri;             // --catalog: sqlite:///file.db or postgresql://...
+  std::string catalog_name = "nilus";  // --catalog-name
+  // --warehouse; empty: the directory of a sqlite catalog file (required for other catalogs).
+  std::string warehouse;
+  bool json = false;  // --json
+};
+
+// `nilus table list`: namespaces (all, or `ns` and those below it) and their tables.
+int RunTableList(const TableCliOptions& options, const std::string& ns);
+// `nilus table show NS.TABLE`: location, schema, spec, properties, current snapshot and the
+// live file and record counts read through its manifests.
+int RunTableShow(const TableCliOptions& options, const std::string& ident);
+// `nilus table history NS.TABLE`: the current snapshot and its ancestors, newest first.
+int RunTableHistory(const TableCliOptions& options, const std::string& ident);
+// `nilus table orphans NS.TABLE`: deletes (or lists, on a dry run) files under the table
+// location that no snapshot references and that are older than `older_than`.
+int RunTableOrphans(const TableCliOptions& options, const std::string& ident,
+                    const std::string& older_than, bool dry_run);
+
+// "3d", "12h", "30m", "45s", "500ms" or "0". InvalidArgument otherwise.
+Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
 
 }  // namespace nilus::cli

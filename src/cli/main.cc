@@ -24,10 +24,59 @@ int main(int argc, char** argv) {
   auto* demo = parquet->add_subcommand("demo", "Write a sample file covering every type");
   demo->add_option("OUT", demo_path, "Output Parquet file")->required();
 
+  auto* table = app.add_subcommand(
+      "table",
+      "Inspect Iceberg tables in a SQL catalog and remove orphan files.\n"
+      "The catalog is --catalog URI (sqlite:///relative.db, sqlite:////absolute.db or\n"
+      "postgresql://user:pass@host:port/db) with --catalog-name (default nilus). --warehouse\n"
+      "defaults to the directory of a sqlite catalog file and is required for other catalogs;\n"
+      "these verbs only read tables, whose metadata locations the catalog stores.");
+  table->require_subcommand(1);
+  nilus::cli::TableCliOptions table_options;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--catalog", table_options.catalog_uri, "SQL catalog URI")->required();
+    cmd->add_option("--catalog-name", table_options.catalog_name, "Catalog name in the database")
+        ->capture_default_str();
+    cmd->add_option("--warehouse", table_options.warehouse,
+                    "Warehouse root (default: the sqlite file's directory)");
+    cmd->add_flag("--json", table_options.json, "Print JSON instead of text");
+  };
+  std::string table_ns;
+  auto* table_list = table->add_subcommand("list", "List namespaces and their tables");
+  add_common(table_list);
+  table_list->add_option("--namespace", table_ns, "Only this namespace and those below it");
+  std::string table_ident;
+  auto* table_show = table->add_subcommand("show", "Show a table's metadata and current state");
+  add_common(table_show);
+  table_show->add_option("TABLE", table_ident, "NAMESPACE.TABLE")->required();
+  auto* table_history = table->add_subcommand("history", "List the current snapshot's ancestry");
+  add_common(table_history);
+  table_history->add_option("TABLE", table_ident, "NAMESPACE.TABLE")->required();
+  std::string older_than = "3d";
+  bool dry_run = false;
+  auto* table_orphans = table->add_subcommand(
+      "orphans",
+      "Delete files under the table location that no snapshot references.\n"
+      "Reachable: the current metadata file and its metadata-log, version-hint.text, every\n"
+      "snapshot's manifest list, manifests, data and delete files. Only files last modified at\n"
+      "least --older-than ago are deleted, so commits in flight keep their files; file ages are\n"
+      "read for local paths only (elsewhere only --older-than 0 deletes anything).");
+  add_common(table_orphans);
+  table_orphans->add_option("TABLE", table_ident, "NAMESPACE.TABLE")->required();
+  table_orphans->add_option("--older-than", older_than, "Minimum age: 3d, 12h, 30m, 45s or 0")
+      ->capture_default_str();
+  table_orphans->add_flag("--dry-run", dry_run, "List the orphans without deleting them");
+
   CLI11_PARSE(app, argc, argv);
   nilus::SetLogLevel(log_level);
 
   if (*inspect) return nilus::cli::RunParquetInspect(inspect_path, inspect_json);
   if (*demo) return nilus::cli::RunParquetDemo(demo_path);
+  if (*table_list) return nilus::cli::RunTableList(table_options, table_ns);
+  if (*table_show) return nilus::cli::RunTableShow(table_options, table_ident);
+  if (*table_history) return nilus::cli::RunTableHistory(table_options, table_ident);
+  if (*table_orphans) {
+    return nilus::cli::RunTableOrphans(table_options, table_ident, older_than, dry_run);
+  }
   return 2;
 }

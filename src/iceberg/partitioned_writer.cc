@@ -9,6 +9,7 @@
 #include "core/column_take.h"
 #include "iceberg/file_writers.h"
 #include "iceberg/transforms.h"
+#include "iceberg/uuid_util.h"
 
 namespace nilus::iceberg {
 
@@ -371,6 +372,7 @@ Result<std::unique_ptr<PartitionedFileWriter>> PartitionedFileWriter::Make(
         fmt::format("partitioned writer: max open files {} is below 1", options.max_open_files));
   }
   NILUS_RETURN_NOT_OK(spec.Validate(*schema));
+  if (options.file_prefix.empty()) options.file_prefix = NewUuidV4();
   std::unique_ptr<PartitionedFileWriter> w(new PartitionedFileWriter());
   for (const PartitionField& f : spec.fields) {
     int index = -1;

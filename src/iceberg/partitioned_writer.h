@@ -41,9 +41,10 @@ struct PartitionedWriterOptions {
   parquet::ParquetWriterOptions parquet;
   // A file is closed once the bytes flushed to it (whole row groups) reach this size.
   int64_t target_file_size = int64_t{512} << 20;
-  // File names are `<file_prefix>-<n>.parquet`; use something unique per writer (a UUID, a
-  // task id) so that concurrent writers of one table never collide.
-  std::string file_prefix = "data";
+  // File names are `<file_prefix>-<n>.parquet`. Empty (the default) means a fresh UUID per
+  // writer, so that two writers of one table never replace each other's (committed) files. A
+  // caller-chosen prefix must be just as unique.
+  std::string file_prefix;
   // Open ParquetWriters at most; past that the least recently written is closed.
   int max_open_files = 100;
 };

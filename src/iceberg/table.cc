@@ -96,9 +96,13 @@ void Backoff(int retry, int64_t min_ms, int64_t max_ms) {
 
 bool IsReservedSummaryKey(std::string_view key) {
   static constexpr std::string_view kReserved[] = {
-      kSummaryOperation,     kAddedDataFiles, kAddedRecords,     kAddedFilesSize,
-      kTotalRecords,         kTotalDataFiles, kTotalDeleteFiles, kTotalPositionDeletes,
-      kTotalEqualityDeletes, kTotalFilesSize};
+      kSummaryOperation,         kAddedDataFiles,         kAddedRecords,
+      kAddedFilesSize,           kTotalRecords,           kTotalDataFiles,
+      kTotalDeleteFiles,         kTotalPositionDeletes,   kTotalEqualityDeletes,
+      kTotalFilesSize,           kAddedDeleteFiles,       kAddedPositionDeleteFiles,
+      kAddedEqualityDeleteFiles, kAddedPositionDeletes,   kAddedEqualityDeletes,
+      kDeletedDataFiles,         kDeletedRecords,         kRemovedFilesSize,
+      kRemovedDeleteFiles,       kRemovedPositionDeletes, kRemovedEqualityDeletes};
   return std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved);
 }
 
@@ -207,34 +211,54 @@ std::unique_ptr<FastAppend> Table::NewFastAppend() {
   return std::unique_ptr<FastAppend>(new FastAppend(this));
 }
 
+std::unique_ptr<RowDelta> Table::NewRowDelta() {
+  return std::unique_ptr<RowDelta>(new RowDelta(this));
+}
+
+std::unique_ptr<Overwrite> Table::NewOverwrite() {
+  return std::unique_ptr<Overwrite>(new Overwrite(this));
+}
+
 // ---------------------------------------------------------------------------------------------
-// FastAppend
+// SnapshotProducer
 
-FastAppend& FastAppend::AppendFile(DataFile file) {
-  files_.push_back(std::move(file));
-  return *this;
+void SnapshotChangeCounts::Count(const DataFile& file, bool added) {
+  switch (file.content) {
+    case DataFileContent::kData:
+      (added ? added_data_files : deleted_data_files) += 1;
+      (added ? added_records : deleted_records) += file.record_count;
+      break;
+    case DataFileContent::kPositionDeletes:
+      (added ? added_position_delete_files : removed_position_delete_files) += 1;
+      (added ? added_position_deletes : removed_position_deletes) += file.record_count;
+      break;
+    case DataFileContent::kEqualityDeletes:
+      (added ? added_equality_delete_files : removed_equality_delete_files) += 1;
+      (added ? added_equality_deletes : removed_equality_deletes) += file.record_count;
+      break;
+  }
+  (added ? added_files_size : removed_files_size) += file.file_size_in_bytes;
 }
 
-FastAppend& FastAppend::Set(std::string key, std::string value) {
-  properties_[std::move(key)] = std::move(value);
-  return *this;
-}
+FileIO* SnapshotProducer::io() const { return table_->io(); }
 
-void FastAppend::DeleteQuietly(const std::string& path) {
+void SnapshotProducer::DeleteQuietly(const std::string& path) {
   Status st = table_->io()->Delete(path);
   if (!st.ok() && st.code() != StatusCode::kNotFound) {
-    Log().warn("append to {}: could not delete uncommitted file '{}' (an orphan now): {}",
+    Log().warn("{} {}: could not delete uncommitted file '{}' (an orphan now): {}", action_,
                table_->FullName(), path, st.ToString());
   }
 }
 
-Status FastAppend::WriteManifest() {
-  if (files_.empty()) return Status::OK();
+Result<ManifestFile> SnapshotProducer::WriteManifestFile(ManifestContent content,
+                                                         const std::vector<ManifestEntry>& entries,
+                                                         std::optional<int32_t> spec_id,
+                                                         std::string path) {
   const TableMetadata& md = table_->metadata();
   const Schema* schema = md.CurrentSchema();
-  const PartitionSpec* spec = md.DefaultSpec();
+  const PartitionSpec* spec = spec_id ? md.SpecById(*spec_id) : md.DefaultSpec();
   if (schema == nullptr || spec == nullptr) {
-    return Status::Internal("table metadata without a current schema or default spec");
+    return Status::Internal("table metadata without a current schema or the manifest's spec");
   }
   ManifestWriterOptions options;
   options.schema_json = SchemaToJson(*schema);
@@ -250,42 +274,128 @@ Status FastAppend::WriteManifest() {
     NILUS_ASSIGN_OR_RAISE(TypePtr type, f.transform.ResultType(*source->type));
     options.partition_fields.push_back({f.name, f.field_id, std::move(type)});
   }
-  options.content = ManifestContent::kData;
+  options.content = content;
   NILUS_ASSIGN_OR_RAISE(options.codec, MetadataCodec(md));
   options.snapshot_id = snapshot_id_;
-  const std::string path = fmt::format("{}/metadata/{}-m0.avro", md.location, commit_uuid_);
   NILUS_ASSIGN_OR_RAISE(auto writer, ManifestWriter::Make(table_->io(), path, std::move(options)));
-  for (const DataFile& f : files_) {
-    ManifestEntry entry;
-    entry.status = ManifestEntryStatus::kAdded;
-    entry.snapshot_id = snapshot_id_;
-    entry.data_file = f;  // sequence numbers stay null: inherited from the manifest list
-    NILUS_RETURN_NOT_OK(writer->Add(entry));
-  }
-  NILUS_ASSIGN_OR_RAISE(ManifestFile written, writer->Close());
-  manifest_ = std::move(written);
-  return Status::OK();
+  for (const ManifestEntry& entry : entries) NILUS_RETURN_NOT_OK(writer->Add(entry));
+  return writer->Close();
 }
 
-Status FastAppend::Attempt(int attempt, bool* swap_lost, bool* state_unknown) {
+Result<ManifestFile> SnapshotProducer::WriteCommitManifest(
+    ManifestContent content, const std::vector<ManifestEntry>& entries,
+    std::optional<int32_t> spec_id) {
+  std::string path = fmt::format("{}/metadata/{}-m{}.avro", table_->metadata().location,
+                                 commit_uuid_, manifest_count_++);
+  NILUS_ASSIGN_OR_RAISE(ManifestFile m, WriteManifestFile(content, entries, spec_id, path));
+  commit_files_.push_back(std::move(path));
+  return m;
+}
+
+Result<ManifestFile> SnapshotProducer::WriteAttemptManifest(
+    ManifestContent content, const std::vector<ManifestEntry>& entries, int32_t spec_id) {
+  std::string path = fmt::format("{}/metadata/{}-a{}-m{}.avro", table_->metadata().location,
+                                 commit_uuid_, attempt_, manifest_count_++);
+  NILUS_ASSIGN_OR_RAISE(ManifestFile m, WriteManifestFile(content, entries, spec_id, path));
+  attempt_files_.push_back(std::move(path));
+  return m;
+}
+
+namespace {
+
+// The summary of a new snapshot: caller properties, the operation, the changes and the new
+// totals (parent totals plus changes; a total the parent lacks stays unknown, as in Java).
+std::map<std::string, std::string> BuildSummary(std::map<std::string, std::string> summary,
+                                                std::string_view operation,
+                                                const SnapshotChangeCounts& c,
+                                                const Snapshot* parent) {
+  auto put = [&](std::string_view key, int64_t v) {
+    summary[std::string(key)] = std::to_string(v);
+  };
+  summary[std::string(kSummaryOperation)] = std::string(operation);
+  const int64_t added_deletes = c.added_position_delete_files + c.added_equality_delete_files;
+  const int64_t removed_deletes = c.removed_position_delete_files + c.removed_equality_delete_files;
+  if (c.added_data_files > 0) {
+    put(kAddedDataFiles, c.added_data_files);
+    put(kAddedRecords, c.added_records);
+  }
+  if (added_deletes > 0) {
+    put(kAddedDeleteFiles, added_deletes);
+    if (c.added_position_delete_files > 0) {
+      put(kAddedPositionDeleteFiles, c.added_position_delete_files);
+      put(kAddedPositionDeletes, c.added_position_deletes);
+    }
+    if (c.added_equality_delete_files > 0) {
+      put(kAddedEqualityDeleteFiles, c.added_equality_delete_files);
+      put(kAddedEqualityDeletes, c.added_equality_deletes);
+    }
+  }
+  if (c.added_data_files + added_deletes > 0) put(kAddedFilesSize, c.added_files_size);
+  if (c.deleted_data_files > 0) {
+    put(kDeletedDataFiles, c.deleted_data_files);
+    put(kDeletedRecords, c.deleted_records);
+  }
+  if (removed_deletes > 0) {
+    put(kRemovedDeleteFiles, removed_deletes);
+    if (c.removed_position_delete_files > 0)
+      put(kRemovedPositionDeletes, c.removed_position_deletes);
+    if (c.removed_equality_delete_files > 0)
+      put(kRemovedEqualityDeletes, c.removed_equality_deletes);
+  }
+  if (c.deleted_data_files + removed_deletes > 0) put(kRemovedFilesSize, c.removed_files_size);
+
+  const std::pair<std::string_view, int64_t> totals[] = {
+      {kTotalRecords, c.added_records - c.deleted_records},
+      {kTotalDataFiles, c.added_data_files - c.deleted_data_files},
+      {kTotalDeleteFiles, added_deletes - removed_deletes},
+      {kTotalPositionDeletes, c.added_position_deletes - c.removed_position_deletes},
+      {kTotalEqualityDeletes, c.added_equality_deletes - c.removed_equality_deletes},
+      {kTotalFilesSize, c.added_files_size - c.removed_files_size},
+  };
+  for (const auto& [key, delta] : totals) {
+    std::optional<int64_t> previous = 0;
+    if (parent != nullptr) {
+      auto v = parent->SummaryValue(key);
+      previous = v ? ParseCount(*v) : std::nullopt;
+    }
+    if (previous) put(key, *previous + delta);
+  }
+  return summary;
+}
+
+}  // namespace
+
+Status SnapshotProducer::Attempt(int attempt, bool* swap_lost, bool* state_unknown) {
   *swap_lost = false;
   *state_unknown = false;
+  attempt_ = attempt;
+  attempt_files_.clear();
   FileIO* io = table_->io();
   const TableMetadata& base = table_->metadata_;
   const std::string base_location = table_->metadata_location_;
   if (base.SnapshotById(snapshot_id_) != nullptr) {
-    // A random 63-bit id collided; the manifest already carries it, so give up.
+    // A random 63-bit id collided; the manifests already carry it, so give up.
     return Status::Internal(fmt::format("snapshot id {} is already used", snapshot_id_));
-  }
-  if (manifest_ && base.SpecById(manifest_->partition_spec_id) == nullptr) {
-    return Status::Invalid(
-        fmt::format("partition spec {} was removed from the table", manifest_->partition_spec_id));
   }
 
   const Snapshot* parent = base.CurrentSnapshot();
-  std::vector<ManifestFile> kept;
+  std::vector<ManifestFile> parent_manifests;
   if (parent != nullptr) {
-    NILUS_ASSIGN_OR_RAISE(kept, ReadManifestList(io, parent->manifest_list));
+    NILUS_ASSIGN_OR_RAISE(parent_manifests, ReadManifestList(io, parent->manifest_list));
+  }
+  // From here on files of this attempt exist and must go if it does not commit.
+  auto fail = [&](Status st) {
+    for (const std::string& path : attempt_files_) DeleteQuietly(path);
+    attempt_files_.clear();
+    return st;
+  };
+  auto applied = Apply(base, std::move(parent_manifests));
+  if (!applied.ok()) return fail(applied.status());
+  for (const ManifestFile& m : applied->manifests) {
+    if (base.SpecById(m.partition_spec_id) == nullptr) {
+      return fail(Status::Invalid(
+          fmt::format("partition spec {} was removed from the table", m.partition_spec_id)));
+    }
   }
 
   const int64_t sequence_number = base.last_sequence_number + 1;
@@ -293,48 +403,18 @@ Status FastAppend::Attempt(int attempt, bool* swap_lost, bool* state_unknown) {
       parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt;
   const std::string list_path = fmt::format("{}/metadata/snap-{}-{}-{}.avro", base.location,
                                             snapshot_id_, attempt, commit_uuid_);
-  NILUS_ASSIGN_OR_RAISE(AvroCodec codec, MetadataCodec(base));
-  NILUS_ASSIGN_OR_RAISE(auto list, ManifestListWriter::Make(io, list_path, snapshot_id_, parent_id,
-                                                            sequence_number, codec));
-  // New manifests first, then the parent's, as Java orders them.
-  if (manifest_) NILUS_RETURN_NOT_OK(list->Add(*manifest_));
-  for (const ManifestFile& m : kept) NILUS_RETURN_NOT_OK(list->Add(m));
-  NILUS_RETURN_NOT_OK(list->Close().status());
-
-  // From here on the manifest list exists and must go if this attempt does not commit.
-  auto fail = [&](Status st) {
-    DeleteQuietly(list_path);
-    return st;
-  };
-
-  // Summary: caller properties, the operation, this commit's additions and the new totals
-  // (parent totals plus additions; a total the parent lacks stays unknown, as in Java).
-  int64_t added_records = 0;
-  int64_t added_size = 0;
-  for (const DataFile& f : files_) {
-    added_records += f.record_count;
-    added_size += f.file_size_in_bytes;
+  auto codec = MetadataCodec(base);
+  if (!codec.ok()) return fail(codec.status());
+  auto list =
+      ManifestListWriter::Make(io, list_path, snapshot_id_, parent_id, sequence_number, *codec);
+  if (!list.ok()) return fail(list.status());
+  for (const ManifestFile& m : applied->manifests) {
+    Status st = (*list)->Add(m);
+    if (!st.ok()) return fail(st);
   }
-  std::map<std::string, std::string> summary = properties_;
-  summary[std::string(kSummaryOperation)] = std::string(kOperationAppend);
-  if (!files_.empty()) {
-    summary[std::string(kAddedDataFiles)] = std::to_string(files_.size());
-    summary[std::string(kAddedRecords)] = std::to_string(added_records);
-    summary[std::string(kAddedFilesSize)] = std::to_string(added_size);
-  }
-  const std::pair<std::string_view, int64_t> totals[] = {
-      {kTotalRecords, added_records}, {kTotalDataFiles, static_cast<int64_t>(files_.size())},
-      {kTotalDeleteFiles, 0},         {kTotalPositionDeletes, 0},
-      {kTotalEqualityDeletes, 0},     {kTotalFilesSize, added_size},
-  };
-  for (const auto& [key, added] : totals) {
-    std::optional<int64_t> previous = 0;
-    if (parent != nullptr) {
-      auto v = parent->SummaryValue(key);
-      previous = v ? ParseCount(*v) : std::nullopt;
-    }
-    if (previous) summary[std::string(key)] = std::to_string(*previous + added);
-  }
+  Status closed = (*list)->Close().status();
+  if (!closed.ok()) return fail(closed);
+  attempt_files_.push_back(list_path);
 
   Snapshot snapshot;
   snapshot.snapshot_id = snapshot_id_;
@@ -343,7 +423,7 @@ Status FastAppend::Attempt(int attempt, bool* swap_lost, bool* state_unknown) {
   // Never before the base's last update, so that the snapshot log stays ordered.
   snapshot.timestamp_ms = std::max(NowMs(), base.last_updated_ms);
   snapshot.manifest_list = list_path;
-  snapshot.summary = std::move(summary);
+  snapshot.summary = BuildSummary(properties_, applied->operation, applied->counts, parent);
   snapshot.schema_id = base.current_schema_id;
 
   TableMetadata next = base;
@@ -389,33 +469,29 @@ Status FastAppend::Attempt(int attempt, bool* swap_lost, bool* state_unknown) {
     return fail(swapped);
   }
 
+  attempt_files_.clear();
   table_->metadata_ = std::move(next);
   table_->metadata_location_ = new_location;
   committed_ = std::move(snapshot);
   Status hint = WriteVersionHint(io, table_->metadata_.location, new_location);
   if (!hint.ok()) {
-    Log().warn("append to {}: version hint not written (the catalog is authoritative): {}",
+    Log().warn("{} {}: version hint not written (the catalog is authoritative): {}", action_,
                table_->FullName(), hint.ToString());
   }
   return Status::OK();
 }
 
-Status FastAppend::Commit() {
-  const std::string what = fmt::format("append to {}", table_->FullName());
+Status SnapshotProducer::Commit() {
+  const std::string what = fmt::format("{} {}", action_, table_->FullName());
   if (used_) return Status::Invalid(what + ": Commit() was already called");
   used_ = true;
-  for (const DataFile& f : files_) {
-    if (f.content != DataFileContent::kData) {
-      return Status::Invalid(fmt::format("{}: '{}' is a delete file; a fast append adds data files",
-                                         what, f.file_path));
-    }
-  }
   for (const auto& [key, value] : properties_) {
     if (IsReservedSummaryKey(key)) {
       return Status::Invalid(
           fmt::format("{}: summary property '{}' is set by the commit itself", what, key));
     }
   }
+  NILUS_RETURN_NOT_OK_CTX(Validate(), what);
   commit_uuid_ = NewUuidV4();
   snapshot_id_ = NewSnapshotId();
   const auto& props = table_->metadata().properties;
@@ -424,11 +500,13 @@ Status FastAppend::Commit() {
   const int64_t max_wait =
       std::max(min_wait, IntProperty(props, kCommitMaxRetryWaitMs, kDefaultMaxRetryWaitMs));
 
-  NILUS_RETURN_NOT_OK_CTX(WriteManifest(), what);
   auto give_up = [&](const Status& st) {
-    if (manifest_) DeleteQuietly(manifest_->manifest_path);
+    for (const std::string& path : commit_files_) DeleteQuietly(path);
+    commit_files_.clear();
     return st.WithContext(what);
   };
+  Status prepared = Prepare();
+  if (!prepared.ok()) return give_up(prepared);
 
   Status last;
   for (int attempt = 1; attempt <= retries + 1; ++attempt) {
@@ -449,6 +527,173 @@ Status FastAppend::Commit() {
   }
   return give_up(
       Status::Conflict(fmt::format("gave up after {} attempts: {}", attempts_, last.message())));
+}
+
+namespace {
+
+std::vector<ManifestEntry> AddedEntries(const std::vector<DataFile>& files, int64_t snapshot_id) {
+  std::vector<ManifestEntry> out;
+  out.reserve(files.size());
+  for (const DataFile& f : files) {
+    ManifestEntry entry;
+    entry.status = ManifestEntryStatus::kAdded;
+    entry.snapshot_id = snapshot_id;
+    entry.data_file = f;  // sequence numbers stay null: inherited from the manifest list
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Status RequireContent(const std::vector<DataFile>& files, bool deletes, std::string_view why) {
+  for (const DataFile& f : files) {
+    if ((f.content != DataFileContent::kData) != deletes) {
+      return Status::Invalid(fmt::format("'{}' {}", f.file_path, why));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// FastAppend
+
+FastAppend& FastAppend::AppendFile(DataFile file) {
+  files_.push_back(std::move(file));
+  return *this;
+}
+
+FastAppend& FastAppend::Set(std::string key, std::string value) {
+  SetProperty(std::move(key), std::move(value));
+  return *this;
+}
+
+Status FastAppend::Validate() {
+  return RequireContent(files_, false, "is a delete file; a fast append adds data files");
+}
+
+Status FastAppend::Prepare() {
+  if (files_.empty()) return Status::OK();
+  NILUS_ASSIGN_OR_RAISE(
+      manifest_, WriteCommitManifest(ManifestContent::kData, AddedEntries(files_, snapshot_id())));
+  return Status::OK();
+}
+
+Result<SnapshotProducer::Applied> FastAppend::Apply(const TableMetadata& /*base*/,
+                                                    std::vector<ManifestFile> parent_manifests) {
+  Applied out;
+  out.operation = std::string(kOperationAppend);
+  // New manifests first, then the parent's, as Java orders them.
+  if (manifest_) out.manifests.push_back(*manifest_);
+  for (ManifestFile& m : parent_manifests) out.manifests.push_back(std::move(m));
+  for (const DataFile& f : files_) out.counts.Count(f, true);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RowDelta
+
+RowDelta& RowDelta::AddRows(DataFile file) {
+  data_files_.push_back(std::move(file));
+  return *this;
+}
+
+RowDelta& RowDelta::AddDeletes(DataFile file) {
+  delete_files_.push_back(std::move(file));
+  return *this;
+}
+
+RowDelta& RowDelta::Set(std::string key, std::string value) {
+  SetProperty(std::move(key), std::move(value));
+  return *this;
+}
+
+Status RowDelta::Validate() {
+  NILUS_RETURN_NOT_OK(RequireContent(data_files_, false, "is a delete file; use AddDeletes"));
+  return RequireContent(delete_files_, true, "is a data file; use AddRows");
+}
+
+Status RowDelta::Prepare() {
+  if (!data_files_.empty()) {
+    NILUS_ASSIGN_OR_RAISE(
+        data_manifest_,
+        WriteCommitManifest(ManifestContent::kData, AddedEntries(data_files_, snapshot_id())));
+  }
+  if (!delete_files_.empty()) {
+    NILUS_ASSIGN_OR_RAISE(
+        delete_manifest_,
+        WriteCommitManifest(ManifestContent::kDeletes, AddedEntries(delete_files_, snapshot_id())));
+  }
+  return Status::OK();
+}
+
+Result<SnapshotProducer::Applied> RowDelta::Apply(const TableMetadata& /*base*/,
+                                                  std::vector<ManifestFile> parent_manifests) {
+  // No validation against the new state: see the class comment.
+  Applied out;
+  out.operation = std::string(delete_files_.empty() ? kOperationAppend : kOperationOverwrite);
+  if (data_manifest_) out.manifests.push_back(*data_manifest_);
+  if (delete_manifest_) out.manifests.push_back(*delete_manifest_);
+  for (ManifestFile& m : parent_manifests) out.manifests.push_back(std::move(m));
+  for (const DataFile& f : data_files_) out.counts.Count(f, true);
+  for (const DataFile& f : delete_files_) out.counts.Count(f, true);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overwrite
+
+Overwrite& Overwrite::AddFile(DataFile file) {
+  files_.push_back(std::move(file));
+  return *this;
+}
+
+Overwrite& Overwrite::Set(std::string key, std::string value) {
+  SetProperty(std::move(key), std::move(value));
+  return *this;
+}
+
+Status Overwrite::Validate() {
+  return RequireContent(files_, false, "is a delete file; an overwrite adds data files");
+}
+
+Status Overwrite::Prepare() {
+  if (files_.empty()) return Status::OK();
+  NILUS_ASSIGN_OR_RAISE(
+      manifest_, WriteCommitManifest(ManifestContent::kData, AddedEntries(files_, snapshot_id())));
+  return Status::OK();
+}
+
+Result<SnapshotProducer::Applied> Overwrite::Apply(const TableMetadata& /*base*/,
+                                                   std::vector<ManifestFile> parent_manifests) {
+  Applied out;
+  out.operation = std::string(kOperationOverwrite);
+  if (manifest_) out.manifests.push_back(*manifest_);
+  for (const DataFile& f : files_) out.counts.Count(f, true);
+  // Every live file of the state this attempt commits on becomes DELETED, grouped by manifest
+  // content and spec since a manifest holds one of each.
+  std::map<std::pair<ManifestContent, int32_t>, std::vector<ManifestEntry>> deleted;
+  for (const ManifestFile& m : parent_manifests) {
+    NILUS_ASSIGN_OR_RAISE(std::vector<ManifestEntry> entries, ReadManifest(io(), m));
+    for (ManifestEntry& e : entries) {
+      if (e.status == ManifestEntryStatus::kDeleted) continue;
+      if (!e.sequence_number) {
+        return Status::Corruption(
+            fmt::format("manifest '{}': live entry '{}' has no sequence number", m.manifest_path,
+                        e.data_file.file_path));
+      }
+      out.counts.Count(e.data_file, false);
+      e.status = ManifestEntryStatus::kDeleted;
+      e.snapshot_id = snapshot_id();
+      if (!e.file_sequence_number) e.file_sequence_number = e.sequence_number;
+      deleted[{m.content, m.partition_spec_id}].push_back(std::move(e));
+    }
+  }
+  for (const auto& [key, entries] : deleted) {
+    NILUS_ASSIGN_OR_RAISE(ManifestFile m, WriteAttemptManifest(key.first, entries, key.second));
+    out.manifests.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace nilus::iceberg

@@ -1,5 +1,5 @@
-// Catalog, Table and FastAppend: creating and loading Iceberg tables registered in a SQL catalog,
-// and committing appends to them.
+// Catalog, Table and the snapshot producers (FastAppend, RowDelta, Overwrite): creating and
+// loading Iceberg tables registered in a SQL catalog, and committing snapshots to them.
 //
 // A table's state is the metadata file its catalog row points to. A commit writes new files
 // (manifest, manifest list, the next metadata file) that nobody sees yet, then publishes them
@@ -9,7 +9,8 @@
 // are orphans that never belong to a snapshot, so readers ignore them.
 //
 // Lifetimes: the SqlCatalogStore and the FileIO passed to Catalog must outlive it, and a
-// Catalog must outlive the Tables it returned; a Table must outlive its FastAppends.
+// Catalog must outlive the Tables it returned; a Table must outlive its producers
+// (FastAppend, RowDelta, Overwrite).
 //
 // Thread-safety: a Catalog may be shared by threads (the store serializes its calls and FileIO
 // is thread-safe). A Table and its producers belong to one thread; writers in other threads or
@@ -56,6 +57,18 @@ inline constexpr std::string_view kTotalDeleteFiles = "total-delete-files";
 inline constexpr std::string_view kTotalPositionDeletes = "total-position-deletes";
 inline constexpr std::string_view kTotalEqualityDeletes = "total-equality-deletes";
 inline constexpr std::string_view kTotalFilesSize = "total-files-size";
+// Keys row deltas and overwrites add (Java's names).
+inline constexpr std::string_view kAddedDeleteFiles = "added-delete-files";
+inline constexpr std::string_view kAddedPositionDeleteFiles = "added-position-delete-files";
+inline constexpr std::string_view kAddedEqualityDeleteFiles = "added-equality-delete-files";
+inline constexpr std::string_view kAddedPositionDeletes = "added-position-deletes";
+inline constexpr std::string_view kAddedEqualityDeletes = "added-equality-deletes";
+inline constexpr std::string_view kDeletedDataFiles = "deleted-data-files";
+inline constexpr std::string_view kDeletedRecords = "deleted-records";
+inline constexpr std::string_view kRemovedFilesSize = "removed-files-size";
+inline constexpr std::string_view kRemovedDeleteFiles = "removed-delete-files";
+inline constexpr std::string_view kRemovedPositionDeletes = "removed-position-deletes";
+inline constexpr std::string_view kRemovedEqualityDeletes = "removed-equality-deletes";
 
 // A SQL catalog with a warehouse: where new tables are placed and how their metadata is read.
 class Catalog {
@@ -103,6 +116,9 @@ class Catalog {
 };
 
 class FastAppend;
+class RowDelta;
+class Overwrite;
+class SnapshotProducer;
 
 // One loaded table: the metadata as of the last load, refresh or commit of this object.
 class Table {
@@ -122,10 +138,14 @@ class Table {
 
   // A new append that adds data files and keeps every manifest of the current snapshot.
   std::unique_ptr<FastAppend> NewFastAppend();
+  // A new row delta that adds data files and delete files in one snapshot.
+  std::unique_ptr<RowDelta> NewRowDelta();
+  // A new overwrite of the whole table: new data files replace every live file.
+  std::unique_ptr<Overwrite> NewOverwrite();
 
  private:
   friend class Catalog;
-  friend class FastAppend;
+  friend class SnapshotProducer;
   Table(Catalog* catalog, std::string ns, std::string name, std::string metadata_location,
         TableMetadata metadata)
       : catalog_(catalog),
@@ -141,27 +161,44 @@ class Table {
   TableMetadata metadata_;
 };
 
-// Appends data files as one new snapshot (operation "append"), keeping the parent's manifests
-// as they are: the added files go into one new manifest written with the table's default spec.
-// Use once: AppendFile/Set any number of times, then Commit().
-class FastAppend {
- public:
-  // A data file to add. Its partition values must match the table's default spec.
-  FastAppend& AppendFile(DataFile file);
-  // A summary property of the new snapshot, such as "nilus.load-id". The keys this producer
-  // writes itself ("operation" and the standard counts) are refused at Commit.
-  FastAppend& Set(std::string key, std::string value);
+// What one snapshot-producing commit changes, counted for the snapshot summary.
+struct SnapshotChangeCounts {
+  int64_t added_data_files = 0;
+  int64_t added_records = 0;
+  int64_t added_position_delete_files = 0;
+  int64_t added_equality_delete_files = 0;
+  int64_t added_position_deletes = 0;  // rows of the added position delete files
+  int64_t added_equality_deletes = 0;
+  int64_t added_files_size = 0;  // data and delete files
+  int64_t deleted_data_files = 0;
+  int64_t deleted_records = 0;
+  int64_t removed_position_delete_files = 0;
+  int64_t removed_equality_delete_files = 0;
+  int64_t removed_position_deletes = 0;
+  int64_t removed_equality_deletes = 0;
+  int64_t removed_files_size = 0;
 
-  // Writes the manifest, the manifest list and the next metadata file, then swaps the catalog
-  // pointer. On Conflict the table is reloaded and the append re-applied on top of the new
-  // current snapshot (the manifest is reused), waiting with exponential backoff between
-  // attempts, up to the table's commit.retry.num-retries. On success the Table holds the new
-  // metadata. Errors: InvalidArgument (delete files, reserved summary keys, partition values
-  // not matching the spec, a second Commit); Conflict after the last attempt; Unavailable
-  // "commit state unknown" when the catalog failed during the swap and could not be asked
-  // which metadata won (files are then kept, as they may be live); FileIO and catalog errors.
-  // A commit that appends no file still makes a snapshot (useful to record summary
-  // properties).
+  // Counts `file` as added (`added`) or removed.
+  void Count(const DataFile& file, bool added);
+};
+
+// The commit loop every snapshot producer shares: writes what does not depend on the table's
+// state once (Prepare), then per attempt asks the subclass which manifests the new snapshot
+// lists (Apply, on the state the attempt commits on), writes the manifest list and the next
+// metadata file, and swaps the catalog pointer. On Conflict the table is reloaded and the
+// change re-applied, with exponential backoff, up to the table's commit.retry.num-retries.
+// Files of lost attempts are deleted best-effort, and the prepared files when the commit gives
+// up; when the outcome is unknown (Unavailable "commit state unknown") every file is kept.
+// Use once: configure the subclass, then Commit().
+class SnapshotProducer {
+ public:
+  virtual ~SnapshotProducer() = default;
+  SnapshotProducer(const SnapshotProducer&) = delete;
+  SnapshotProducer& operator=(const SnapshotProducer&) = delete;
+
+  // Commits; on success the Table holds the new metadata. Errors: InvalidArgument (bad input,
+  // reserved summary keys, a second Commit); Conflict after the last attempt; Unavailable
+  // "commit state unknown"; FileIO and catalog errors.
   Status Commit();
 
   // Attempts the last Commit() made (1 when it did not have to retry).
@@ -169,12 +206,49 @@ class FastAppend {
   // The snapshot the last successful Commit() added.
   const std::optional<Snapshot>& committed_snapshot() const { return committed_; }
 
- private:
-  friend class Table;
-  explicit FastAppend(Table* table) : table_(table) {}
+ protected:
+  SnapshotProducer(Table* table, std::string action) : table_(table), action_(std::move(action)) {}
 
-  // Writes the new manifest once; `manifest_` keeps it for later attempts.
-  Status WriteManifest();
+  // What one attempt commits: manifests listed first (new ones), then the rest, and the counts
+  // the summary is built from.
+  struct Applied {
+    std::string operation;
+    std::vector<ManifestFile> manifests;
+    SnapshotChangeCounts counts;
+  };
+
+  // Checks the input before any file is written.
+  virtual Status Validate() { return Status::OK(); }
+  // Writes the files every attempt reuses (WriteCommitManifest).
+  virtual Status Prepare() { return Status::OK(); }
+  // Builds one attempt on `base` (the table's current metadata); `parent_manifests` are the
+  // manifests of its current snapshot (empty without one). Manifests written here must use
+  // WriteAttemptManifest so that a lost attempt removes them.
+  virtual Result<Applied> Apply(const TableMetadata& base,
+                                std::vector<ManifestFile> parent_manifests) = 0;
+
+  // Writes a manifest for the table's default spec (or `spec_id`) whose entries are `entries`,
+  // kept for every attempt and deleted when the commit gives up.
+  Result<ManifestFile> WriteCommitManifest(ManifestContent content,
+                                           const std::vector<ManifestEntry>& entries,
+                                           std::optional<int32_t> spec_id = std::nullopt);
+  // The same for a manifest of the current attempt only.
+  Result<ManifestFile> WriteAttemptManifest(ManifestContent content,
+                                            const std::vector<ManifestEntry>& entries,
+                                            int32_t spec_id);
+  // Stores a caller summary property.
+  void SetProperty(std::string key, std::string value) {
+    properties_[std::move(key)] = std::move(value);
+  }
+
+  Table* table() const { return table_; }
+  int64_t snapshot_id() const { return snapshot_id_; }
+  FileIO* io() const;
+
+ private:
+  Result<ManifestFile> WriteManifestFile(ManifestContent content,
+                                         const std::vector<ManifestEntry>& entries,
+                                         std::optional<int32_t> spec_id, std::string path);
   // Builds and publishes one attempt on top of the table's current metadata. `*swap_lost` is set
   // when the catalog pointer moved (retry), `*state_unknown` when the outcome is unknown.
   Status Attempt(int attempt, bool* swap_lost, bool* state_unknown);
@@ -182,14 +256,100 @@ class FastAppend {
   void DeleteQuietly(const std::string& path);
 
   Table* table_;
-  std::vector<DataFile> files_;
+  std::string action_;  // "append to", "row delta on", ...: message prefix before the table
   std::map<std::string, std::string> properties_;
   std::string commit_uuid_;
   int64_t snapshot_id_ = 0;
-  std::optional<ManifestFile> manifest_;
+  int attempt_ = 0;
+  int manifest_count_ = 0;
+  std::vector<std::string> commit_files_;
+  std::vector<std::string> attempt_files_;
   bool used_ = false;
   int attempts_ = 0;
   std::optional<Snapshot> committed_;
+};
+
+// Appends data files as one new snapshot (operation "append"), keeping the parent's manifests
+// as they are: the added files go into one new manifest written with the table's default spec.
+// Use once: AppendFile/Set any number of times, then Commit().
+class FastAppend : public SnapshotProducer {
+ public:
+  // A data file to add. Its partition values must match the table's default spec.
+  FastAppend& AppendFile(DataFile file);
+  // A summary property of the new snapshot, such as "nilus.load-id". The keys this producer
+  // writes itself ("operation" and the standard counts) are refused at Commit.
+  FastAppend& Set(std::string key, std::string value);
+
+  // Commit() (SnapshotProducer): writes the manifest once, then per attempt the manifest list
+  // and the next metadata file; on Conflict re-applied on top of the new current snapshot (the
+  // manifest is reused). Also refuses delete files (InvalidArgument). A commit that appends no
+  // file still makes a snapshot (useful to record summary properties).
+
+ private:
+  friend class Table;
+  explicit FastAppend(Table* table) : SnapshotProducer(table, "append to") {}
+  Status Validate() override;
+  Status Prepare() override;
+  Result<Applied> Apply(const TableMetadata& base,
+                        std::vector<ManifestFile> parent_manifests) override;
+
+  std::vector<DataFile> files_;
+  std::optional<ManifestFile> manifest_;
+};
+
+// Adds data files and delete files (position and equality deletes) in one snapshot, keeping
+// the parent's manifests: data files go into one new data manifest, delete files into one new
+// delete manifest, both with the table's default spec. Operation "overwrite" when delete files
+// are added, "append" otherwise. On Conflict the same manifests are re-applied on top of the
+// new state WITHOUT validating that the deletes still apply to it (no conflict detection
+// against concurrent deletes or rewrites of the files they target): callers must be the only
+// writer changing rows those deletes refer to.
+class RowDelta : public SnapshotProducer {
+ public:
+  // A data file to add (content kData).
+  RowDelta& AddRows(DataFile file);
+  // A position or equality delete file to add.
+  RowDelta& AddDeletes(DataFile file);
+  // A caller summary property (reserved keys are refused at Commit).
+  RowDelta& Set(std::string key, std::string value);
+
+ private:
+  friend class Table;
+  explicit RowDelta(Table* table) : SnapshotProducer(table, "row delta on") {}
+  Status Validate() override;
+  Status Prepare() override;
+  Result<Applied> Apply(const TableMetadata& base,
+                        std::vector<ManifestFile> parent_manifests) override;
+
+  std::vector<DataFile> data_files_;
+  std::vector<DataFile> delete_files_;
+  std::optional<ManifestFile> data_manifest_;
+  std::optional<ManifestFile> delete_manifest_;
+};
+
+// Replaces the whole table (operation "overwrite"): adds new data files (one data manifest,
+// default spec) and marks every data and delete file live in the state it commits on as
+// DELETED, in new manifests (one per content and spec) whose entries keep the files' sequence
+// numbers and carry this snapshot's id, as the spec asks of DELETED entries. The parent's
+// manifests are not listed any more. On Conflict the deleted set is recomputed on the new
+// state, so files another writer committed meanwhile are replaced too.
+class Overwrite : public SnapshotProducer {
+ public:
+  // A data file to add (content kData).
+  Overwrite& AddFile(DataFile file);
+  // A caller summary property (reserved keys are refused at Commit).
+  Overwrite& Set(std::string key, std::string value);
+
+ private:
+  friend class Table;
+  explicit Overwrite(Table* table) : SnapshotProducer(table, "overwrite of") {}
+  Status Validate() override;
+  Status Prepare() override;
+  Result<Applied> Apply(const TableMetadata& base,
+                        std::vector<ManifestFile> parent_manifests) override;
+
+  std::vector<DataFile> files_;
+  std::optional<ManifestFile> manifest_;
 };
 
 }  // namespace nilus::iceberg

@@ -610,5 +610,309 @@ TEST_F(IcebergTableTest, UnsupportedManifestCodecIsAClearError) {
   EXPECT_NE(st.message().find("write.avro.compression-codec"), std::string::npos) << st.message();
 }
 
+// A delete file described by metadata only: manifests never open the files they list.
+DataFile DeleteFile(const Table& table, const std::string& name, DataFileContent content,
+                    int64_t rows, int64_t size) {
+  DataFile f;
+  f.content = content;
+  f.file_path = table.metadata().location + "/data/" + name;
+  f.record_count = rows;
+  f.file_size_in_bytes = size;
+  if (content == DataFileContent::kEqualityDeletes) f.equality_ids = {1};
+  return f;
+}
+
+// The current snapshot's manifests with their entries as readers see them (inheritance
+// applied), in manifest-list order.
+std::vector<std::pair<ManifestFile, std::vector<ManifestEntry>>> ReadCurrent(
+    FileIO* io, const TableMetadata& md) {
+  std::vector<std::pair<ManifestFile, std::vector<ManifestEntry>>> out;
+  const Snapshot* current = md.CurrentSnapshot();
+  if (current == nullptr) return out;
+  auto manifests = ReadManifestList(io, current->manifest_list);
+  EXPECT_TRUE(manifests.ok()) << manifests.status().ToString();
+  if (!manifests.ok()) return out;
+  for (const ManifestFile& m : *manifests) {
+    auto entries = ReadManifest(io, m);
+    EXPECT_TRUE(entries.ok()) << entries.status().ToString();
+    out.emplace_back(m, entries.ok() ? entries.MoveValue() : std::vector<ManifestEntry>{});
+  }
+  return out;
+}
+
+TEST_F(IcebergTableTest, RowDeltaWritesDataAndDeleteManifests) {
+  auto table = CreateEvents();
+  ASSERT_NE(table, nullptr);
+  DataFile f1 = WriteData(*table, "f1.parquet", 0, 10);
+  auto append = table->NewFastAppend();
+  append->AppendFile(f1);
+  ASSERT_TRUE(append->Commit().ok());
+
+  DataFile f2 = WriteData(*table, "f2.parquet", 10, 5);
+  DataFile pos = DeleteFile(*table, "pos.parquet", DataFileContent::kPositionDeletes, 2, 300);
+  pos.referenced_data_file = f1.file_path;
+  DataFile eq = DeleteFile(*table, "eq.parquet", DataFileContent::kEqualityDeletes, 3, 400);
+  auto delta = table->NewRowDelta();
+  delta->AddRows(f2).AddDeletes(pos).AddDeletes(eq).Set("nilus.load-id", "D");
+  Status st = delta->Commit();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(delta->attempts(), 1);
+
+  auto loaded = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(loaded.ok());
+  const TableMetadata& md = (*loaded)->metadata();
+  const Snapshot& head = *md.CurrentSnapshot();
+  EXPECT_EQ(head.snapshot_id, delta->committed_snapshot()->snapshot_id);
+  EXPECT_EQ(head.sequence_number, 2);
+  EXPECT_EQ(head.operation(), "overwrite");
+  EXPECT_EQ(Summary(head, "added-data-files"), "1");
+  EXPECT_EQ(Summary(head, "added-records"), "5");
+  EXPECT_EQ(Summary(head, "added-delete-files"), "2");
+  EXPECT_EQ(Summary(head, "added-position-delete-files"), "1");
+  EXPECT_EQ(Summary(head, "added-equality-delete-files"), "1");
+  EXPECT_EQ(Summary(head, "added-position-deletes"), "2");
+  EXPECT_EQ(Summary(head, "added-equality-deletes"), "3");
+  EXPECT_EQ(Summary(head, "added-files-size"), std::to_string(f2.file_size_in_bytes + 300 + 400));
+  EXPECT_EQ(Summary(head, "total-data-files"), "2");
+  EXPECT_EQ(Summary(head, "total-records"), "15");
+  EXPECT_EQ(Summary(head, "total-delete-files"), "2");
+  EXPECT_EQ(Summary(head, "total-position-deletes"), "2");
+  EXPECT_EQ(Summary(head, "total-equality-deletes"), "3");
+  EXPECT_EQ(Summary(head, "total-files-size"),
+            std::to_string(f1.file_size_in_bytes + f2.file_size_in_bytes + 700));
+  EXPECT_EQ(Summary(head, "nilus.load-id"), "D");
+
+  // New data manifest, new delete manifest, then the parent's manifest.
+  auto manifests = ReadCurrent(&io_, md);
+  ASSERT_EQ(manifests.size(), 3u);
+  EXPECT_EQ(manifests[0].first.content, ManifestContent::kData);
+  EXPECT_EQ(manifests[1].first.content, ManifestContent::kDeletes);
+  EXPECT_EQ(manifests[2].first.content, ManifestContent::kData);
+  EXPECT_EQ(manifests[0].first.sequence_number, 2);
+  EXPECT_EQ(manifests[1].first.sequence_number, 2);
+  EXPECT_EQ(manifests[2].first.sequence_number, 1);
+  ASSERT_EQ(manifests[0].second.size(), 1u);
+  EXPECT_EQ(manifests[0].second[0].data_file.file_path, f2.file_path);
+  ASSERT_EQ(manifests[1].second.size(), 2u);
+  for (const ManifestEntry& e : manifests[1].second) {
+    EXPECT_EQ(e.status, ManifestEntryStatus::kAdded);
+    EXPECT_EQ(e.sequence_number, 2);
+    EXPECT_EQ(e.file_sequence_number, 2);
+    EXPECT_EQ(e.snapshot_id, head.snapshot_id);
+  }
+  EXPECT_EQ(manifests[1].second[0].data_file.content, DataFileContent::kPositionDeletes);
+  EXPECT_EQ(manifests[1].second[0].data_file.referenced_data_file, f1.file_path);
+  EXPECT_EQ(manifests[1].second[1].data_file.content, DataFileContent::kEqualityDeletes);
+  EXPECT_EQ(manifests[1].second[1].data_file.equality_ids, std::vector<int32_t>{1});
+  ASSERT_EQ(manifests[2].second.size(), 1u);
+  EXPECT_EQ(manifests[2].second[0].data_file.file_path, f1.file_path);
+  EXPECT_EQ(manifests[2].second[0].sequence_number, 1);
+
+  // Data only: an append.
+  auto data_only = table->NewRowDelta();
+  data_only->AddRows(WriteData(*table, "f3.parquet", 15, 4));
+  ASSERT_TRUE(data_only->Commit().ok());
+  EXPECT_EQ(table->metadata().CurrentSnapshot()->operation(), "append");
+  EXPECT_EQ(Summary(*table->metadata().CurrentSnapshot(), "total-delete-files"), "2");
+  EXPECT_EQ(Summary(*table->metadata().CurrentSnapshot(), "total-records"), "19");
+}
+
+TEST_F(IcebergTableTest, RowDeltaRefusesMisplacedFilesAndReservedKeys) {
+  auto table = CreateEvents();
+  ASSERT_NE(table, nullptr);
+  auto wrong_data = table->NewRowDelta();
+  wrong_data->AddRows(DeleteFile(*table, "p.parquet", DataFileContent::kPositionDeletes, 1, 1));
+  EXPECT_EQ(wrong_data->Commit().code(), StatusCode::kInvalidArgument);
+  auto wrong_delete = table->NewRowDelta();
+  wrong_delete->AddDeletes(WriteData(*table, "d.parquet", 0, 1));
+  EXPECT_EQ(wrong_delete->Commit().code(), StatusCode::kInvalidArgument);
+  auto reserved = table->NewRowDelta();
+  reserved->Set("added-position-deletes", "7");
+  EXPECT_EQ(reserved->Commit().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(table->metadata().CurrentSnapshot(), nullptr);
+}
+
+TEST_F(IcebergTableTest, ConflictingRowDeltaRetriesOnNewState) {
+  auto creator = CreateEvents();
+  ASSERT_NE(creator, nullptr);
+  auto a = catalog_->LoadTable("db", "events");
+  auto b = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(a.ok() && b.ok());
+  DataFile fa = WriteData(**a, "a.parquet", 0, 11);
+  auto append_a = (*a)->NewFastAppend();
+  append_a->AppendFile(fa);
+  ASSERT_TRUE(append_a->Commit().ok());
+
+  // b still holds version 0: its first swap loses, the retry lands on top of a's snapshot.
+  DataFile fb = WriteData(**b, "b.parquet", 100, 13);
+  auto delta = (*b)->NewRowDelta();
+  delta->AddRows(fb).AddDeletes(
+      DeleteFile(**b, "eq.parquet", DataFileContent::kEqualityDeletes, 4, 50));
+  Status st = delta->Commit();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(delta->attempts(), 2);
+
+  auto loaded = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(loaded.ok());
+  const TableMetadata& md = (*loaded)->metadata();
+  const Snapshot& head = *md.CurrentSnapshot();
+  EXPECT_EQ(head.parent_snapshot_id, append_a->committed_snapshot()->snapshot_id);
+  EXPECT_EQ(head.sequence_number, 2);
+  EXPECT_EQ(Summary(head, "total-records"), "24");
+  EXPECT_EQ(Summary(head, "total-data-files"), "2");
+  EXPECT_EQ(Summary(head, "total-delete-files"), "1");
+  EXPECT_EQ(Summary(head, "total-equality-deletes"), "4");
+  auto manifests = ReadCurrent(&io_, md);
+  ASSERT_EQ(manifests.size(), 3u);
+  EXPECT_EQ(manifests[1].first.content, ManifestContent::kDeletes);
+  ASSERT_EQ(manifests[1].second.size(), 1u);
+  EXPECT_EQ(manifests[1].second[0].sequence_number, 2);
+  EXPECT_EQ(manifests[2].second.at(0).data_file.file_path, fa.file_path);
+  EXPECT_EQ(manifests[2].second.at(0).sequence_number, 1);
+  EXPECT_EQ(MetadataJsonFiles(**loaded).size(), 3u);
+}
+
+TEST_F(IcebergTableTest, OverwriteMarksEveryLiveFileDeleted) {
+  auto table = CreateEvents();
+  ASSERT_NE(table, nullptr);
+  DataFile f1 = WriteData(*table, "f1.parquet", 0, 10);
+  auto append = table->NewFastAppend();
+  append->AppendFile(f1);
+  ASSERT_TRUE(append->Commit().ok());
+  DataFile f2 = WriteData(*table, "f2.parquet", 10, 5);
+  DataFile pos = DeleteFile(*table, "pos.parquet", DataFileContent::kPositionDeletes, 2, 300);
+  auto delta = table->NewRowDelta();
+  delta->AddRows(f2).AddDeletes(pos);
+  ASSERT_TRUE(delta->Commit().ok());
+
+  DataFile f3 = WriteData(*table, "f3.parquet", 100, 7);
+  auto overwrite = table->NewOverwrite();
+  overwrite->AddFile(f3).Set("nilus.load-id", "O");
+  Status st = overwrite->Commit();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const int64_t overwrite_id = overwrite->committed_snapshot()->snapshot_id;
+
+  auto loaded = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(loaded.ok());
+  const TableMetadata& md = (*loaded)->metadata();
+  const Snapshot& head = *md.CurrentSnapshot();
+  EXPECT_EQ(head.snapshot_id, overwrite_id);
+  EXPECT_EQ(head.sequence_number, 3);
+  EXPECT_EQ(head.operation(), "overwrite");
+  EXPECT_EQ(Summary(head, "added-data-files"), "1");
+  EXPECT_EQ(Summary(head, "added-records"), "7");
+  EXPECT_EQ(Summary(head, "deleted-data-files"), "2");
+  EXPECT_EQ(Summary(head, "deleted-records"), "15");
+  EXPECT_EQ(Summary(head, "removed-delete-files"), "1");
+  EXPECT_EQ(Summary(head, "removed-position-deletes"), "2");
+  EXPECT_EQ(Summary(head, "removed-files-size"),
+            std::to_string(f1.file_size_in_bytes + f2.file_size_in_bytes + 300));
+  EXPECT_EQ(Summary(head, "total-data-files"), "1");
+  EXPECT_EQ(Summary(head, "total-records"), "7");
+  EXPECT_EQ(Summary(head, "total-delete-files"), "0");
+  EXPECT_EQ(Summary(head, "total-position-deletes"), "0");
+  EXPECT_EQ(Summary(head, "total-equality-deletes"), "0");
+  EXPECT_EQ(Summary(head, "total-files-size"), std::to_string(f3.file_size_in_bytes));
+
+  // The new data manifest, then one DELETED manifest per content; the old manifests are gone.
+  auto manifests = ReadCurrent(&io_, md);
+  ASSERT_EQ(manifests.size(), 3u);
+  EXPECT_EQ(manifests[0].first.content, ManifestContent::kData);
+  ASSERT_EQ(manifests[0].second.size(), 1u);
+  EXPECT_EQ(manifests[0].second[0].status, ManifestEntryStatus::kAdded);
+  EXPECT_EQ(manifests[0].second[0].sequence_number, 3);
+  EXPECT_EQ(manifests[0].second[0].data_file.file_path, f3.file_path);
+
+  EXPECT_EQ(manifests[1].first.content, ManifestContent::kData);
+  EXPECT_EQ(manifests[1].first.deleted_files_count, 2);
+  EXPECT_EQ(manifests[1].first.deleted_rows_count, 15);
+  EXPECT_EQ(manifests[1].first.added_snapshot_id, overwrite_id);
+  std::map<std::string, std::pair<int64_t, int64_t>> deleted;  // path -> (data seq, file seq)
+  for (const ManifestEntry& e : manifests[1].second) {
+    EXPECT_EQ(e.status, ManifestEntryStatus::kDeleted);
+    EXPECT_EQ(e.snapshot_id, overwrite_id);
+    deleted[e.data_file.file_path] = {e.sequence_number.value_or(-1),
+                                      e.file_sequence_number.value_or(-1)};
+  }
+  std::map<std::string, std::pair<int64_t, int64_t>> want = {{f1.file_path, {1, 1}},
+                                                             {f2.file_path, {2, 2}}};
+  EXPECT_EQ(deleted, want);
+
+  EXPECT_EQ(manifests[2].first.content, ManifestContent::kDeletes);
+  ASSERT_EQ(manifests[2].second.size(), 1u);
+  EXPECT_EQ(manifests[2].second[0].status, ManifestEntryStatus::kDeleted);
+  EXPECT_EQ(manifests[2].second[0].sequence_number, 2);
+  EXPECT_EQ(manifests[2].second[0].file_sequence_number, 2);
+  EXPECT_EQ(manifests[2].second[0].data_file.file_path, pos.file_path);
+
+  // A second overwrite deletes only f3: entries already DELETED are not carried on.
+  auto again = table->NewOverwrite();
+  ASSERT_TRUE(again->Commit().ok());
+  auto after = ReadCurrent(&io_, table->metadata());
+  ASSERT_EQ(after.size(), 1u);
+  ASSERT_EQ(after[0].second.size(), 1u);
+  EXPECT_EQ(after[0].second[0].data_file.file_path, f3.file_path);
+  EXPECT_EQ(after[0].second[0].status, ManifestEntryStatus::kDeleted);
+  EXPECT_EQ(after[0].second[0].sequence_number, 3);
+  EXPECT_EQ(Summary(*table->metadata().CurrentSnapshot(), "total-data-files"), "0");
+  EXPECT_EQ(Summary(*table->metadata().CurrentSnapshot(), "total-records"), "0");
+}
+
+TEST_F(IcebergTableTest, ConflictingOverwriteDeletesFilesOfTheNewState) {
+  auto creator = CreateEvents();
+  ASSERT_NE(creator, nullptr);
+  DataFile f0 = WriteData(*creator, "f0.parquet", 0, 3);
+  auto first = creator->NewFastAppend();
+  first->AppendFile(f0);
+  ASSERT_TRUE(first->Commit().ok());
+
+  auto a = catalog_->LoadTable("db", "events");
+  auto b = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(a.ok() && b.ok());
+  DataFile fa = WriteData(**a, "a.parquet", 10, 11);
+  auto append_a = (*a)->NewFastAppend();
+  append_a->AppendFile(fa);
+  ASSERT_TRUE(append_a->Commit().ok());
+
+  // b's first attempt would delete f0 only; the retry must delete a's file as well.
+  DataFile fb = WriteData(**b, "b.parquet", 100, 13);
+  auto overwrite = (*b)->NewOverwrite();
+  overwrite->AddFile(fb);
+  Status st = overwrite->Commit();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(overwrite->attempts(), 2);
+
+  auto loaded = catalog_->LoadTable("db", "events");
+  ASSERT_TRUE(loaded.ok());
+  const TableMetadata& md = (*loaded)->metadata();
+  const Snapshot& head = *md.CurrentSnapshot();
+  EXPECT_EQ(head.parent_snapshot_id, append_a->committed_snapshot()->snapshot_id);
+  EXPECT_EQ(Summary(head, "deleted-data-files"), "2");
+  EXPECT_EQ(Summary(head, "deleted-records"), "14");
+  EXPECT_EQ(Summary(head, "total-data-files"), "1");
+  EXPECT_EQ(Summary(head, "total-records"), "13");
+  std::map<std::string, int64_t> live;
+  std::map<std::string, int64_t> deleted;
+  for (const auto& [m, entries] : ReadCurrent(&io_, md)) {
+    for (const ManifestEntry& e : entries) {
+      (e.status == ManifestEntryStatus::kDeleted ? deleted : live)[e.data_file.file_path] =
+          e.sequence_number.value_or(-1);
+    }
+  }
+  EXPECT_EQ(live, (std::map<std::string, int64_t>{{fb.file_path, 3}}));
+  EXPECT_EQ(deleted, (std::map<std::string, int64_t>{{f0.file_path, 1}, {fa.file_path, 2}}));
+
+  // The lost attempt's DELETED manifest, manifest list and metadata file were removed.
+  auto all = io_.List(md.location + "/metadata");
+  ASSERT_TRUE(all.ok());
+  int lists = 0;
+  for (const FileInfo& f : *all) {
+    lists += f.path.find("/snap-") != std::string::npos;
+    EXPECT_EQ(f.path.find("-a1-"), std::string::npos) << f.path;
+  }
+  EXPECT_EQ(lists, 3);
+  EXPECT_EQ(MetadataJsonFiles(**loaded).size(), 4u);
+}
+
 }  // namespace
 }  // namespace nilus::iceberg
