@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,20 @@ struct avro_value;  // avro-c's avro_value_t, kept out of this header
 namespace nilus::iceberg {
 
 namespace avro_internal {
+
+// A field of an Iceberg Avro schema: required, or optional as a ["null", T] union that defaults
+// to null; both carry their Iceberg field id.
+inline nlohmann::ordered_json Optional(const char* name, nlohmann::ordered_json type,
+                                       int field_id) {
+  return nlohmann::ordered_json{{"name", name},
+                                {"type", nlohmann::ordered_json::array({"null", std::move(type)})},
+                                {"default", nullptr},
+                                {"field-id", field_id}};
+}
+inline nlohmann::ordered_json Required(const char* name, nlohmann::ordered_json type,
+                                       int field_id) {
+  return nlohmann::ordered_json{{"name", name}, {"type", std::move(type)}, {"field-id", field_id}};
+}
 
 // Shared by the manifest and manifest-list code; not part of the module's API.
 //

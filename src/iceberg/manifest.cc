@@ -541,15 +541,8 @@ using avro_internal::SetOptString;
 using avro_internal::SetString;
 using nlohmann::ordered_json;
 
-ordered_json Optional(const char* name, ordered_json type, int field_id) {
-  return ordered_json{{"name", name},
-                      {"type", ordered_json::array({"null", std::move(type)})},
-                      {"default", nullptr},
-                      {"field-id", field_id}};
-}
-ordered_json Required(const char* name, ordered_json type, int field_id) {
-  return ordered_json{{"name", name}, {"type", std::move(type)}, {"field-id", field_id}};
-}
+using avro_internal::Optional;
+using avro_internal::Required;
 // Iceberg's Avro form of a map with non-string keys: an array of key/value records.
 ordered_json IntKeyMap(const char* value_type, int key_id, int value_id) {
   std::string rec = "k" + std::to_string(key_id) + "_v" + std::to_string(value_id);

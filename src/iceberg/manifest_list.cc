@@ -27,15 +27,8 @@ using avro_internal::SetOptField;
 using avro_internal::SetString;
 using nlohmann::ordered_json;
 
-ordered_json Optional(const char* name, ordered_json type, int field_id) {
-  return ordered_json{{"name", name},
-                      {"type", ordered_json::array({"null", std::move(type)})},
-                      {"default", nullptr},
-                      {"field-id", field_id}};
-}
-ordered_json Required(const char* name, ordered_json type, int field_id) {
-  return ordered_json{{"name", name}, {"type", std::move(type)}, {"field-id", field_id}};
-}
+using avro_internal::Optional;
+using avro_internal::Required;
 
 std::string ManifestListSchemaJson() {
   ordered_json summary = {{"type", "record"},
