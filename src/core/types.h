@@ -52,7 +52,9 @@ struct NestedField {
   }
 };
 
-class Type {
+// Every Type lives in a shared_ptr (the factories are the only way to make one), so a caller
+// holding a `const Type&` can get the shared pointer back with shared_from_this().
+class Type : public std::enable_shared_from_this<Type> {
  public:
   static TypePtr Boolean();
   static TypePtr Int();

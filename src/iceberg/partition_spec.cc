@@ -87,47 +87,12 @@ Result<TypePtr> Transform::ResultType(const Type& source) const {
     return Status::TypeError(
         fmt::format("transform '{}' cannot apply to type {}", ToString(), source.ToString()));
   };
-  // Type returns shared singletons for primitives; rebuild a TypePtr for parameterized ones.
-  auto same = [&]() -> TypePtr {
-    switch (t) {
-      case TypeId::kDecimal:
-        return Type::Decimal(source.precision(), source.scale());
-      case TypeId::kFixed:
-        return Type::Fixed(source.fixed_length());
-      case TypeId::kBoolean:
-        return Type::Boolean();
-      case TypeId::kInt:
-        return Type::Int();
-      case TypeId::kLong:
-        return Type::Long();
-      case TypeId::kFloat:
-        return Type::Float();
-      case TypeId::kDouble:
-        return Type::Double();
-      case TypeId::kDate:
-        return Type::Date();
-      case TypeId::kTime:
-        return Type::Time();
-      case TypeId::kTimestamp:
-        return Type::Timestamp();
-      case TypeId::kTimestampTz:
-        return Type::TimestampTz();
-      case TypeId::kString:
-        return Type::String();
-      case TypeId::kUuid:
-        return Type::Uuid();
-      case TypeId::kBinary:
-        return Type::Binary();
-      default:
-        return nullptr;
-    }
-  };
   const bool temporal = t == TypeId::kDate || t == TypeId::kTimestamp || t == TypeId::kTimestampTz;
   switch (kind_) {
     case TransformKind::kVoid:
     case TransformKind::kIdentity:
       if (source.is_nested()) return reject();
-      return same();
+      return source.shared_from_this();
     case TransformKind::kYear:
     case TransformKind::kMonth:
       if (!temporal) return reject();
@@ -162,7 +127,7 @@ Result<TypePtr> Transform::ResultType(const Type& source) const {
         case TypeId::kDecimal:
         case TypeId::kString:
         case TypeId::kBinary:
-          return same();
+          return source.shared_from_this();
         default:
           return reject();
       }
