@@ -6,9 +6,11 @@
 #include <charconv>
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "core/logging.h"
+#include "iceberg/file_writers.h"
 #include "iceberg/manifest.h"
 #include "iceberg/manifest_list.h"
 #include "iceberg/schema_json.h"
@@ -219,6 +221,104 @@ std::unique_ptr<Overwrite> Table::NewOverwrite() {
   return std::unique_ptr<Overwrite>(new Overwrite(this));
 }
 
+std::unique_ptr<RewriteFiles> Table::NewRewrite() {
+  return std::unique_ptr<RewriteFiles>(new RewriteFiles(this));
+}
+
+std::unique_ptr<DeleteFiles> Table::NewDelete() {
+  return std::unique_ptr<DeleteFiles>(new DeleteFiles(this));
+}
+
+Status Table::PublishNextMetadata(TableMetadata next, std::string_view what, bool* swap_lost,
+                                  bool* state_unknown) {
+  *swap_lost = false;
+  *state_unknown = false;
+  FileIO* io = catalog_->io();
+  const TableMetadata& base = metadata_;
+  const std::string base_location = metadata_location_;
+  next.RecordPreviousMetadata(base_location, base.last_updated_ms,
+                              static_cast<size_t>(std::max<int64_t>(
+                                  1, IntProperty(base.properties, kMetadataPreviousVersionsMax,
+                                                 kDefaultPreviousVersionsMax))));
+  // Never before the base's last update, so that the logs stay ordered.
+  next.last_updated_ms = std::max(next.last_updated_ms, base.last_updated_ms);
+
+  // Foreign names without a version number continue from the metadata-log length.
+  auto base_version = ParseMetadataVersion(base_location);
+  const int version =
+      base_version.ok() ? *base_version + 1 : static_cast<int>(next.metadata_log.size());
+  const std::string new_location = NewMetadataFilePath(base.location, version);
+  NILUS_RETURN_NOT_OK(WriteTableMetadata(io, new_location, next));
+
+  Status swapped = catalog_->store()->SwapMetadataLocation(ns_, name_, base_location, new_location);
+  if (!swapped.ok() && swapped.code() == StatusCode::kUnavailable) {
+    // The connection failed during the swap: ask the catalog which metadata won.
+    auto now = catalog_->store()->LoadTable(ns_, name_);
+    if (!now.ok()) {
+      *state_unknown = true;
+      return Status::Unavailable(fmt::format(
+          "commit state unknown: the catalog failed during the swap to '{}' ({}) and could not "
+          "be asked again ({}); the new files are kept",
+          new_location, swapped.ToString(), now.status().ToString()));
+    }
+    if (*now == new_location) {
+      swapped = Status::OK();
+    } else {
+      swapped =
+          Status::Conflict(fmt::format("the catalog failed during the swap ({}) and now "
+                                       "points at '{}'",
+                                       swapped.ToString(), *now));
+    }
+  }
+  if (!swapped.ok()) {
+    Status st = io->Delete(new_location);
+    if (!st.ok() && st.code() != StatusCode::kNotFound) {
+      Log().warn("{}: could not delete unpublished metadata '{}' (an orphan now): {}", what,
+                 new_location, st.ToString());
+    }
+    if (swapped.code() == StatusCode::kConflict) *swap_lost = true;
+    return swapped;
+  }
+
+  metadata_ = std::move(next);
+  metadata_location_ = new_location;
+  Status hint = WriteVersionHint(io, metadata_.location, new_location);
+  if (!hint.ok()) {
+    Log().warn("{}: version hint not written (the catalog is authoritative): {}", what,
+               hint.ToString());
+  }
+  return Status::OK();
+}
+
+Status Table::CommitMetadataChange(std::string_view action, const MetadataChange& change) {
+  const std::string what = fmt::format("{} {}", action, FullName());
+  const auto& props = metadata_.properties;
+  const int64_t retries = IntProperty(props, kCommitNumRetries, kDefaultNumRetries);
+  const int64_t min_wait = IntProperty(props, kCommitMinRetryWaitMs, kDefaultMinRetryWaitMs);
+  const int64_t max_wait =
+      std::max(min_wait, IntProperty(props, kCommitMaxRetryWaitMs, kDefaultMaxRetryWaitMs));
+  Status last;
+  for (int attempt = 1; attempt <= retries + 1; ++attempt) {
+    if (attempt > 1) {
+      Backoff(attempt - 1, min_wait, max_wait);
+      NILUS_RETURN_NOT_OK_CTX(Refresh(), what);
+    }
+    auto next = change(metadata_);
+    if (!next.ok()) return next.status().WithContext(what);
+    next->last_updated_ms = NowMs();
+    NILUS_RETURN_NOT_OK_CTX(next->Validate(), what);
+    bool swap_lost = false;
+    bool state_unknown = false;
+    last = PublishNextMetadata(next.MoveValue(), what, &swap_lost, &state_unknown);
+    if (last.ok()) return Status::OK();
+    if (!swap_lost) return last.WithContext(what);
+    Log().debug("{}: attempt {} lost the catalog swap, retrying: {}", what, attempt,
+                last.ToString());
+  }
+  return Status::Conflict(
+      fmt::format("{}: gave up after {} attempts: {}", what, retries + 1, last.message()));
+}
+
 // ---------------------------------------------------------------------------------------------
 // SnapshotProducer
 
@@ -372,7 +472,6 @@ Status SnapshotProducer::Attempt(int attempt, bool* swap_lost, bool* state_unkno
   attempt_files_.clear();
   FileIO* io = table_->io();
   const TableMetadata& base = table_->metadata_;
-  const std::string base_location = table_->metadata_location_;
   if (base.SnapshotById(snapshot_id_) != nullptr) {
     // A random 63-bit id collided; the manifests already carry it, so give up.
     return Status::Internal(fmt::format("snapshot id {} is already used", snapshot_id_));
@@ -382,6 +481,11 @@ Status SnapshotProducer::Attempt(int attempt, bool* swap_lost, bool* state_unkno
   std::vector<ManifestFile> parent_manifests;
   if (parent != nullptr) {
     NILUS_ASSIGN_OR_RAISE(parent_manifests, ReadManifestList(io, parent->manifest_list));
+    // A manifest whose entries are all DELETED only records the parent's removals; later
+    // snapshots do not list it (as Java does).
+    std::erase_if(parent_manifests, [](const ManifestFile& m) {
+      return m.added_files_count == 0 && m.existing_files_count == 0 && m.deleted_files_count > 0;
+    });
   }
   // From here on files of this attempt exist and must go if it does not commit.
   auto fail = [&](Status st) {
@@ -427,57 +531,16 @@ Status SnapshotProducer::Attempt(int attempt, bool* swap_lost, bool* state_unkno
   snapshot.schema_id = base.current_schema_id;
 
   TableMetadata next = base;
-  next.RecordPreviousMetadata(base_location, base.last_updated_ms,
-                              static_cast<size_t>(std::max<int64_t>(
-                                  1, IntProperty(base.properties, kMetadataPreviousVersionsMax,
-                                                 kDefaultPreviousVersionsMax))));
   Status added = next.AddSnapshotToMain(snapshot);
   if (!added.ok()) return fail(added);
-
-  // Foreign names without a version number continue from the metadata-log length.
-  auto base_version = ParseMetadataVersion(base_location);
-  const int version =
-      base_version.ok() ? *base_version + 1 : static_cast<int>(next.metadata_log.size());
-  const std::string new_location = NewMetadataFilePath(base.location, version);
-  Status written = WriteTableMetadata(io, new_location, next);
-  if (!written.ok()) return fail(written);
-
-  Status swapped = table_->catalog_->store()->SwapMetadataLocation(table_->ns_, table_->name_,
-                                                                   base_location, new_location);
-  if (!swapped.ok() && swapped.code() == StatusCode::kUnavailable) {
-    // The connection failed during the swap: ask the catalog which metadata won.
-    auto now = table_->catalog_->store()->LoadTable(table_->ns_, table_->name_);
-    if (!now.ok()) {
-      *state_unknown = true;
-      return Status::Unavailable(fmt::format(
-          "commit state unknown: the catalog failed during the swap to '{}' ({}) and could not "
-          "be asked again ({}); the new files are kept",
-          new_location, swapped.ToString(), now.status().ToString()));
-    }
-    if (*now == new_location) {
-      swapped = Status::OK();
-    } else {
-      swapped =
-          Status::Conflict(fmt::format("the catalog failed during the swap ({}) and now "
-                                       "points at '{}'",
-                                       swapped.ToString(), *now));
-    }
+  const std::string what = fmt::format("{} {}", action_, table_->FullName());
+  Status published = table_->PublishNextMetadata(std::move(next), what, swap_lost, state_unknown);
+  if (!published.ok()) {
+    if (*state_unknown) return published;  // every file is kept
+    return fail(published);
   }
-  if (!swapped.ok()) {
-    DeleteQuietly(new_location);
-    if (swapped.code() == StatusCode::kConflict) *swap_lost = true;
-    return fail(swapped);
-  }
-
   attempt_files_.clear();
-  table_->metadata_ = std::move(next);
-  table_->metadata_location_ = new_location;
   committed_ = std::move(snapshot);
-  Status hint = WriteVersionHint(io, table_->metadata_.location, new_location);
-  if (!hint.ok()) {
-    Log().warn("{} {}: version hint not written (the catalog is authoritative): {}", action_,
-               table_->FullName(), hint.ToString());
-  }
   return Status::OK();
 }
 
@@ -603,6 +666,11 @@ RowDelta& RowDelta::AddDeletes(DataFile file) {
   return *this;
 }
 
+RowDelta& RowDelta::ValidateDataFilesExist(std::vector<std::string> paths) {
+  for (std::string& p : paths) required_files_.push_back(std::move(p));
+  return *this;
+}
+
 RowDelta& RowDelta::Set(std::string key, std::string value) {
   SetProperty(std::move(key), std::move(value));
   return *this;
@@ -629,7 +697,29 @@ Status RowDelta::Prepare() {
 
 Result<SnapshotProducer::Applied> RowDelta::Apply(const TableMetadata& /*base*/,
                                                   std::vector<ManifestFile> parent_manifests) {
-  // No validation against the new state: see the class comment.
+  // Position deletes must still point at live data files (see the class comment).
+  std::set<std::string> required(required_files_.begin(), required_files_.end());
+  for (const DataFile& f : delete_files_) {
+    if (f.content == DataFileContent::kPositionDeletes && f.referenced_data_file) {
+      required.insert(*f.referenced_data_file);
+    }
+  }
+  if (!required.empty()) {
+    for (const ManifestFile& m : parent_manifests) {
+      if (m.content != ManifestContent::kData) continue;
+      NILUS_ASSIGN_OR_RAISE(std::vector<ManifestEntry> entries, ReadManifest(io(), m));
+      for (const ManifestEntry& e : entries) {
+        if (e.status != ManifestEntryStatus::kDeleted) required.erase(e.data_file.file_path);
+      }
+    }
+    for (const DataFile& f : data_files_) required.erase(f.file_path);
+    if (!required.empty()) {
+      return Status::Conflict(fmt::format(
+          "data file '{}' that the added position deletes refer to is no longer live (a "
+          "concurrent compaction or delete removed it)",
+          *required.begin()));
+    }
+  }
   Applied out;
   out.operation = std::string(delete_files_.empty() ? kOperationAppend : kOperationOverwrite);
   if (data_manifest_) out.manifests.push_back(*data_manifest_);
@@ -641,10 +731,122 @@ Result<SnapshotProducer::Applied> RowDelta::Apply(const TableMetadata& /*base*/,
 }
 
 // ---------------------------------------------------------------------------------------------
+// Removing entries (Overwrite, RewriteFiles, DeleteFiles)
+
+Result<std::vector<ManifestFile>> SnapshotProducer::RemoveEntries(
+    std::vector<ManifestFile> manifests, const EntrySelector& select, SnapshotChangeCounts* counts,
+    std::vector<std::string>* removed_paths) {
+  std::vector<ManifestFile> out;
+  out.reserve(manifests.size());
+  std::map<std::pair<ManifestContent, int32_t>, std::vector<ManifestEntry>> all_deleted;
+  for (ManifestFile& m : manifests) {
+    NILUS_ASSIGN_OR_RAISE(std::vector<ManifestEntry> entries, ReadManifest(io(), m));
+    std::vector<ManifestEntry> rewritten;
+    rewritten.reserve(entries.size());
+    bool picked_any = false;
+    for (ManifestEntry& e : entries) {
+      if (e.status == ManifestEntryStatus::kDeleted) continue;  // recorded by an older snapshot
+      if (!e.sequence_number) {
+        return Status::Corruption(
+            fmt::format("manifest '{}': live entry '{}' has no sequence number", m.manifest_path,
+                        e.data_file.file_path));
+      }
+      if (!e.file_sequence_number) e.file_sequence_number = e.sequence_number;
+      NILUS_ASSIGN_OR_RAISE(bool picked, select(m, e));
+      if (picked) {
+        picked_any = true;
+        counts->Count(e.data_file, false);
+        if (removed_paths) removed_paths->push_back(e.data_file.file_path);
+        e.status = ManifestEntryStatus::kDeleted;
+        e.snapshot_id = snapshot_id();
+      } else {
+        e.status = ManifestEntryStatus::kExisting;
+      }
+      rewritten.push_back(std::move(e));
+    }
+    if (rewritten.empty()) continue;  // nothing live
+    if (!picked_any) {
+      out.push_back(std::move(m));
+      continue;
+    }
+    if (std::all_of(rewritten.begin(), rewritten.end(), [](const ManifestEntry& e) {
+          return e.status == ManifestEntryStatus::kDeleted;
+        })) {
+      // Merged below, so that replacing a table of many manifests writes few.
+      auto& bucket = all_deleted[{m.content, m.partition_spec_id}];
+      for (ManifestEntry& e : rewritten) bucket.push_back(std::move(e));
+      continue;
+    }
+    NILUS_ASSIGN_OR_RAISE(ManifestFile nm,
+                          WriteAttemptManifest(m.content, rewritten, m.partition_spec_id));
+    out.push_back(std::move(nm));
+  }
+  for (const auto& [key, entries] : all_deleted) {
+    NILUS_ASSIGN_OR_RAISE(ManifestFile nm, WriteAttemptManifest(key.first, entries, key.second));
+    out.push_back(std::move(nm));
+  }
+  return out;
+}
+
+Result<bool> PartitionFilter::Matches(const PartitionSpec& spec,
+                                      const std::vector<Value>& partition) const {
+  if (partition.size() != spec.fields.size()) {
+    return Status::Invalid(fmt::format("partition tuple has {} values, spec {} has {} fields",
+                                       partition.size(), spec.spec_id, spec.fields.size()));
+  }
+  for (const auto& [name, value] : equals) {
+    size_t i = 0;
+    while (i < spec.fields.size() && spec.fields[i].name != name) ++i;
+    if (i == spec.fields.size()) {
+      return Status::Invalid(fmt::format(
+          "partition filter '{}': partition spec {} has no field '{}', so files written with it "
+          "cannot be selected",
+          ToString(), spec.spec_id, name));
+    }
+    if (!(partition[i].v == value.v)) return false;
+  }
+  return true;
+}
+
+std::string PartitionFilter::ToString() const {
+  if (equals.empty()) return "true";
+  std::string out;
+  for (const auto& [name, value] : equals) {
+    if (!out.empty()) out += " AND ";
+    out += fmt::format("{}={}", name, value.is_null() ? "null" : value.ToString());
+  }
+  return out;
+}
+
+namespace {
+
+// A partition tuple's identity within one spec, for set lookups.
+std::string PartitionKey(int32_t spec_id, const std::vector<Value>& partition) {
+  std::string key = std::to_string(spec_id);
+  for (const Value& v : partition) {
+    key += '\x1f';
+    key += v.is_null() ? std::string("\x1e") : v.ToString();
+  }
+  return key;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
 // Overwrite
 
 Overwrite& Overwrite::AddFile(DataFile file) {
   files_.push_back(std::move(file));
+  return *this;
+}
+
+Overwrite& Overwrite::OverwriteWhere(PartitionFilter filter) {
+  filter_ = std::move(filter);
+  return *this;
+}
+
+Overwrite& Overwrite::ReplaceAddedPartitions() {
+  replace_added_partitions_ = true;
   return *this;
 }
 
@@ -654,7 +856,24 @@ Overwrite& Overwrite::Set(std::string key, std::string value) {
 }
 
 Status Overwrite::Validate() {
-  return RequireContent(files_, false, "is a delete file; an overwrite adds data files");
+  NILUS_RETURN_NOT_OK(
+      RequireContent(files_, false, "is a delete file; an overwrite adds data files"));
+  if (filter_ && replace_added_partitions_) {
+    return Status::Invalid("OverwriteWhere and ReplaceAddedPartitions cannot be combined");
+  }
+  if (filter_) {
+    const PartitionSpec* spec = table()->metadata().DefaultSpec();
+    for (const DataFile& f : files_) {
+      NILUS_ASSIGN_OR_RAISE(bool match, filter_->Matches(*spec, f.partition));
+      if (!match) {
+        return Status::Invalid(fmt::format(
+            "'{}' is outside the overwritten partitions ({}): it would survive as new data "
+            "beside them",
+            f.file_path, filter_->ToString()));
+      }
+    }
+  }
+  return Status::OK();
 }
 
 Status Overwrite::Prepare() {
@@ -664,34 +883,204 @@ Status Overwrite::Prepare() {
   return Status::OK();
 }
 
-Result<SnapshotProducer::Applied> Overwrite::Apply(const TableMetadata& /*base*/,
+Result<SnapshotProducer::Applied> Overwrite::Apply(const TableMetadata& base,
                                                    std::vector<ManifestFile> parent_manifests) {
   Applied out;
   out.operation = std::string(kOperationOverwrite);
   if (manifest_) out.manifests.push_back(*manifest_);
   for (const DataFile& f : files_) out.counts.Count(f, true);
-  // Every live file of the state this attempt commits on becomes DELETED, grouped by manifest
-  // content and spec since a manifest holds one of each.
-  std::map<std::pair<ManifestContent, int32_t>, std::vector<ManifestEntry>> deleted;
-  for (const ManifestFile& m : parent_manifests) {
-    NILUS_ASSIGN_OR_RAISE(std::vector<ManifestEntry> entries, ReadManifest(io(), m));
-    for (ManifestEntry& e : entries) {
-      if (e.status == ManifestEntryStatus::kDeleted) continue;
-      if (!e.sequence_number) {
-        return Status::Corruption(
-            fmt::format("manifest '{}': live entry '{}' has no sequence number", m.manifest_path,
-                        e.data_file.file_path));
-      }
-      out.counts.Count(e.data_file, false);
-      e.status = ManifestEntryStatus::kDeleted;
-      e.snapshot_id = snapshot_id();
-      if (!e.file_sequence_number) e.file_sequence_number = e.sequence_number;
-      deleted[{m.content, m.partition_spec_id}].push_back(std::move(e));
+  std::set<std::string> added_partitions;
+  if (replace_added_partitions_) {
+    for (const DataFile& f : files_) {
+      added_partitions.insert(PartitionKey(base.default_spec_id, f.partition));
     }
   }
-  for (const auto& [key, entries] : deleted) {
-    NILUS_ASSIGN_OR_RAISE(ManifestFile m, WriteAttemptManifest(key.first, entries, key.second));
-    out.manifests.push_back(std::move(m));
+  EntrySelector select = [&](const ManifestFile& m, const ManifestEntry& e) -> Result<bool> {
+    if (replace_added_partitions_) {
+      return added_partitions.count(PartitionKey(m.partition_spec_id, e.data_file.partition)) > 0;
+    }
+    if (!filter_) return true;
+    const PartitionSpec* spec = base.SpecById(m.partition_spec_id);
+    if (spec == nullptr) {
+      return Status::Corruption(fmt::format("manifest '{}' names unknown partition spec {}",
+                                            m.manifest_path, m.partition_spec_id));
+    }
+    return filter_->Matches(*spec, e.data_file.partition);
+  };
+  NILUS_ASSIGN_OR_RAISE(std::vector<ManifestFile> kept,
+                        RemoveEntries(std::move(parent_manifests), select, &out.counts, nullptr));
+  for (ManifestFile& m : kept) out.manifests.push_back(std::move(m));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RewriteFiles
+
+RewriteFiles::RewriteFiles(Table* table) : SnapshotProducer(table, "rewrite of") {
+  if (const Snapshot* current = table->metadata().CurrentSnapshot()) {
+    start_snapshot_id_ = current->snapshot_id;
+  }
+}
+
+RewriteFiles& RewriteFiles::RemoveFile(DataFile file) {
+  removed_.push_back(std::move(file));
+  return *this;
+}
+
+RewriteFiles& RewriteFiles::AddFile(DataFile file) {
+  added_.push_back(std::move(file));
+  return *this;
+}
+
+RewriteFiles& RewriteFiles::StartFrom(int64_t snapshot_id) {
+  start_snapshot_id_ = snapshot_id;
+  return *this;
+}
+
+RewriteFiles& RewriteFiles::Set(std::string key, std::string value) {
+  SetProperty(std::move(key), std::move(value));
+  return *this;
+}
+
+Status RewriteFiles::Validate() {
+  NILUS_RETURN_NOT_OK(RequireContent(added_, false, "is a delete file; a rewrite adds data"));
+  if (removed_.empty()) return Status::Invalid("a rewrite must remove at least one file");
+  if (!start_snapshot_id_) return Status::Invalid("the table has no snapshot to rewrite");
+  const Snapshot* start = table()->metadata().SnapshotById(*start_snapshot_id_);
+  if (start == nullptr) {
+    return Status::Invalid(
+        fmt::format("start snapshot {} is not in the table's metadata", *start_snapshot_id_));
+  }
+  start_sequence_number_ = start->sequence_number;
+  return Status::OK();
+}
+
+Status RewriteFiles::Prepare() {
+  if (added_.empty()) return Status::OK();
+  std::vector<ManifestEntry> entries = AddedEntries(added_, snapshot_id());
+  // The rows are as old as the snapshot they were read from (see the class comment).
+  for (ManifestEntry& e : entries) e.sequence_number = start_sequence_number_;
+  NILUS_ASSIGN_OR_RAISE(manifest_, WriteCommitManifest(ManifestContent::kData, entries));
+  return Status::OK();
+}
+
+Result<SnapshotProducer::Applied> RewriteFiles::Apply(const TableMetadata& /*base*/,
+                                                      std::vector<ManifestFile> parent_manifests) {
+  Applied out;
+  out.operation = std::string(kOperationReplace);
+  std::set<std::string> removed_data;
+  std::set<std::string> removed_all;
+  for (const DataFile& f : removed_) {
+    removed_all.insert(f.file_path);
+    if (f.content == DataFileContent::kData) removed_data.insert(f.file_path);
+  }
+  // Position deletes committed after the start may point at rows of the files being replaced.
+  for (const ManifestFile& m : parent_manifests) {
+    if (m.content != ManifestContent::kDeletes || m.sequence_number <= start_sequence_number_) {
+      continue;
+    }
+    NILUS_ASSIGN_OR_RAISE(std::vector<ManifestEntry> entries, ReadManifest(io(), m));
+    for (const ManifestEntry& e : entries) {
+      const DataFile& d = e.data_file;
+      if (e.status == ManifestEntryStatus::kDeleted ||
+          d.content != DataFileContent::kPositionDeletes || !e.sequence_number ||
+          *e.sequence_number <= start_sequence_number_) {
+        continue;
+      }
+      bool may_apply = false;
+      if (d.referenced_data_file) {
+        may_apply = removed_data.count(*d.referenced_data_file) > 0;
+      } else {
+        auto lo = d.lower_bounds.find(kDeleteFilePathFieldId);
+        auto hi = d.upper_bounds.find(kDeleteFilePathFieldId);
+        for (const std::string& path : removed_data) {
+          if ((lo == d.lower_bounds.end() || lo->second <= path) &&
+              (hi == d.upper_bounds.end() || path <= hi->second)) {
+            may_apply = true;
+            break;
+          }
+        }
+      }
+      if (may_apply) {
+        return Status::Conflict(fmt::format(
+            "position delete file '{}' was committed after snapshot {} and may delete rows of "
+            "the files being rewritten; rewrite again from the current snapshot",
+            d.file_path, *start_snapshot_id_));
+      }
+    }
+  }
+  std::vector<std::string> found;
+  EntrySelector select = [&](const ManifestFile&, const ManifestEntry& e) -> Result<bool> {
+    return removed_all.count(e.data_file.file_path) > 0;
+  };
+  NILUS_ASSIGN_OR_RAISE(std::vector<ManifestFile> kept,
+                        RemoveEntries(std::move(parent_manifests), select, &out.counts, &found));
+  if (found.size() != removed_all.size()) {
+    for (const std::string& path : found) removed_all.erase(path);
+    return Status::Conflict(fmt::format(
+        "'{}' is no longer live (another commit removed it); rewrite again from the current "
+        "snapshot",
+        *removed_all.begin()));
+  }
+  if (manifest_) out.manifests.push_back(*manifest_);
+  for (const DataFile& f : added_) out.counts.Count(f, true);
+  for (ManifestFile& m : kept) out.manifests.push_back(std::move(m));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeleteFiles
+
+DeleteFiles& DeleteFiles::DeleteFile(std::string path) {
+  paths_.push_back(std::move(path));
+  return *this;
+}
+
+DeleteFiles& DeleteFiles::DeleteWhere(PartitionFilter filter) {
+  filter_ = std::move(filter);
+  return *this;
+}
+
+DeleteFiles& DeleteFiles::Set(std::string key, std::string value) {
+  SetProperty(std::move(key), std::move(value));
+  return *this;
+}
+
+Status DeleteFiles::Validate() {
+  if (paths_.empty() && !filter_) {
+    return Status::Invalid("nothing to delete: name files or give a partition filter");
+  }
+  return Status::OK();
+}
+
+Result<SnapshotProducer::Applied> DeleteFiles::Apply(const TableMetadata& base,
+                                                     std::vector<ManifestFile> parent_manifests) {
+  Applied out;
+  out.operation = std::string(kOperationDelete);
+  std::set<std::string> named(paths_.begin(), paths_.end());
+  std::set<std::string> found;
+  EntrySelector select = [&](const ManifestFile& m, const ManifestEntry& e) -> Result<bool> {
+    if (e.data_file.content == DataFileContent::kData && named.count(e.data_file.file_path)) {
+      found.insert(e.data_file.file_path);
+      return true;
+    }
+    if (!filter_) return false;
+    const PartitionSpec* spec = base.SpecById(m.partition_spec_id);
+    if (spec == nullptr) {
+      return Status::Corruption(fmt::format("manifest '{}' names unknown partition spec {}",
+                                            m.manifest_path, m.partition_spec_id));
+    }
+    return filter_->Matches(*spec, e.data_file.partition);
+  };
+  NILUS_ASSIGN_OR_RAISE(out.manifests,
+                        RemoveEntries(std::move(parent_manifests), select, &out.counts, nullptr));
+  for (const std::string& path : named) {
+    if (!found.count(path)) {
+      return Status::Conflict(
+          fmt::format("data file '{}' is not live in the table (another commit removed it, or "
+                      "it never belonged to the table)",
+                      path));
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 
 #include "core/result.h"
 #include "core/schema.h"
+#include "core/value.h"
 #include "iceberg/catalog/sql_catalog.h"
 #include "iceberg/data_file.h"
 #include "iceberg/partition_spec.h"
@@ -118,7 +120,26 @@ class Catalog {
 class FastAppend;
 class RowDelta;
 class Overwrite;
+class RewriteFiles;
+class DeleteFiles;
 class SnapshotProducer;
+
+// Selects files by partition value: a file matches when, for every (name, value) pair, the
+// file's spec has a partition field of that name and the file's value for it equals `value`
+// (a null Value matches a null partition value). An empty filter matches every file.
+struct PartitionFilter {
+  std::vector<std::pair<std::string, Value>> equals;
+
+  PartitionFilter& Equal(std::string partition_field, Value value) {
+    equals.emplace_back(std::move(partition_field), std::move(value));
+    return *this;
+  }
+  // InvalidArgument when `spec` has no partition field of a filtered name (the filter cannot
+  // decide for files of that spec) or `partition` does not have one value per spec field.
+  Result<bool> Matches(const PartitionSpec& spec, const std::vector<Value>& partition) const;
+  // "day=19000 AND bucket=3", for messages.
+  std::string ToString() const;
+};
 
 // One loaded table: the metadata as of the last load, refresh or commit of this object.
 class Table {
@@ -140,12 +161,35 @@ class Table {
   std::unique_ptr<FastAppend> NewFastAppend();
   // A new row delta that adds data files and delete files in one snapshot.
   std::unique_ptr<RowDelta> NewRowDelta();
-  // A new overwrite of the whole table: new data files replace every live file.
+  // A new overwrite: new data files replace every live file, or those a filter selects.
   std::unique_ptr<Overwrite> NewOverwrite();
+  // A new rewrite (compaction): replaces files with files holding the same rows.
+  std::unique_ptr<RewriteFiles> NewRewrite();
+  // A new delete of whole files, by path or by partition.
+  std::unique_ptr<DeleteFiles> NewDelete();
+
+  // A metadata-only commit (schema change, property change, snapshot expiry): `change` builds
+  // the next metadata from the current one. It runs once per attempt, again on freshly loaded
+  // metadata after another writer won the catalog swap, so it must not do I/O that cannot be
+  // repeated. This function records the previous metadata file in the metadata log, sets
+  // last-updated-ms, writes the next metadata file and swaps the catalog pointer, retrying as
+  // snapshot commits do (commit.retry.* properties). Errors, prefixed with `what` and the table
+  // name: those `change` returns (never retried), Conflict after the last attempt, Unavailable
+  // "commit state unknown", FileIO and catalog errors.
+  using MetadataChange = std::function<Result<TableMetadata>(const TableMetadata& base)>;
+  Status CommitMetadataChange(std::string_view what, const MetadataChange& change);
 
  private:
   friend class Catalog;
   friend class SnapshotProducer;
+  // Writes `next` (built on the metadata this table holds) as the next metadata version and
+  // swaps the catalog pointer to it. On success the table holds `next`. `*swap_lost` is set
+  // when another writer moved the pointer first (retry on fresh metadata), `*state_unknown`
+  // when the catalog failed during the swap and could not tell which metadata won (the new
+  // file is then kept). `what` prefixes log lines.
+  Status PublishNextMetadata(TableMetadata next, std::string_view what, bool* swap_lost,
+                             bool* state_unknown);
+
   Table(Catalog* catalog, std::string ns, std::string name, std::string metadata_location,
         TableMetadata metadata)
       : catalog_(catalog),
@@ -236,6 +280,18 @@ class SnapshotProducer {
   Result<ManifestFile> WriteAttemptManifest(ManifestContent content,
                                             const std::vector<ManifestEntry>& entries,
                                             int32_t spec_id);
+  // Removes the live entries `select` picks from `manifests` (the parent's): manifests without
+  // a picked entry are returned as they are; each other one is replaced by a new attempt
+  // manifest holding its other live entries as EXISTING and the picked ones as DELETED (sequence
+  // numbers kept, this snapshot's id); manifests all of whose live entries are picked are merged
+  // into one DELETED-only manifest per content and spec. Removed files are counted in `counts`
+  // and their paths added to `removed_paths` when given. Manifests without live entries are
+  // dropped.
+  using EntrySelector = std::function<Result<bool>(const ManifestFile&, const ManifestEntry&)>;
+  Result<std::vector<ManifestFile>> RemoveEntries(std::vector<ManifestFile> manifests,
+                                                  const EntrySelector& select,
+                                                  SnapshotChangeCounts* counts,
+                                                  std::vector<std::string>* removed_paths);
   // Stores a caller summary property.
   void SetProperty(std::string key, std::string value) {
     properties_[std::move(key)] = std::move(value);
@@ -300,16 +356,22 @@ class FastAppend : public SnapshotProducer {
 // Adds data files and delete files (position and equality deletes) in one snapshot, keeping
 // the parent's manifests: data files go into one new data manifest, delete files into one new
 // delete manifest, both with the table's default spec. Operation "overwrite" when delete files
-// are added, "append" otherwise. On Conflict the same manifests are re-applied on top of the
-// new state WITHOUT validating that the deletes still apply to it (no conflict detection
-// against concurrent deletes or rewrites of the files they target): callers must be the only
-// writer changing rows those deletes refer to.
+// are added, "append" otherwise.
+//
+// On Conflict the same manifests are re-applied on top of the new state. Equality deletes stay
+// correct whatever another writer did (they apply by sequence number). Position deletes point
+// at data files, so each attempt checks that the data files they name (their
+// referenced_data_file, plus any ValidateDataFilesExist path) are still live: when a
+// concurrent compaction or delete removed one, the commit fails with a Conflict that is not
+// retried, since its deletes would silently point at nothing.
 class RowDelta : public SnapshotProducer {
  public:
   // A data file to add (content kData).
   RowDelta& AddRows(DataFile file);
   // A position or equality delete file to add.
   RowDelta& AddDeletes(DataFile file);
+  // Data files the added deletes refer to, checked on every attempt (see the class comment).
+  RowDelta& ValidateDataFilesExist(std::vector<std::string> paths);
   // A caller summary property (reserved keys are refused at Commit).
   RowDelta& Set(std::string key, std::string value);
 
@@ -323,20 +385,29 @@ class RowDelta : public SnapshotProducer {
 
   std::vector<DataFile> data_files_;
   std::vector<DataFile> delete_files_;
+  std::vector<std::string> required_files_;
   std::optional<ManifestFile> data_manifest_;
   std::optional<ManifestFile> delete_manifest_;
 };
 
-// Replaces the whole table (operation "overwrite"): adds new data files (one data manifest,
-// default spec) and marks every data and delete file live in the state it commits on as
-// DELETED, in new manifests (one per content and spec) whose entries keep the files' sequence
-// numbers and carry this snapshot's id, as the spec asks of DELETED entries. The parent's
-// manifests are not listed any more. On Conflict the deleted set is recomputed on the new
-// state, so files another writer committed meanwhile are replaced too.
+// Replaces the whole table, or the partitions a filter selects (operation "overwrite"): adds new
+// data files (one data manifest, default spec) and marks every data and delete file live in the
+// state it commits on, and selected, as DELETED. Manifests without a selected file are kept as
+// they are; the others are rewritten with the unselected entries as EXISTING and the selected
+// ones as DELETED (keeping their sequence numbers, carrying this snapshot's id, as the spec asks).
+// On Conflict the selection is recomputed on the new state, so files another writer committed
+// meanwhile into the selected partitions are replaced too.
 class Overwrite : public SnapshotProducer {
  public:
   // A data file to add (content kData).
   Overwrite& AddFile(DataFile file);
+  // Replaces only the files `filter` selects (the default replaces every file). Every added
+  // file must match the filter (InvalidArgument at Commit otherwise), and every live file's
+  // spec must have the filtered fields.
+  Overwrite& OverwriteWhere(PartitionFilter filter);
+  // Replaces only the partitions the added files fall in (same spec and partition tuple):
+  // "dynamic partition overwrite". Cannot be combined with OverwriteWhere.
+  Overwrite& ReplaceAddedPartitions();
   // A caller summary property (reserved keys are refused at Commit).
   Overwrite& Set(std::string key, std::string value);
 
@@ -349,7 +420,68 @@ class Overwrite : public SnapshotProducer {
                         std::vector<ManifestFile> parent_manifests) override;
 
   std::vector<DataFile> files_;
+  std::optional<PartitionFilter> filter_;
+  bool replace_added_partitions_ = false;
   std::optional<ManifestFile> manifest_;
+};
+
+// Replaces files by files holding the same rows, as compaction does (operation "replace"):
+// removes data and delete files, adds data files. The added files take the data sequence number
+// of the snapshot the rewrite started from, so that equality deletes committed after it still
+// apply to their rows and deletes already applied do not apply again.
+//
+// Each attempt checks the state it commits on: every removed file must still be live (Conflict,
+// not retried, when another writer removed it), and no position delete file committed after
+// the start snapshot may point at a removed data file (its deletes would be lost; Conflict, not
+// retried). Equality deletes committed meanwhile are harmless, see above.
+class RewriteFiles : public SnapshotProducer {
+ public:
+  // A live data or delete file to remove (matched by path).
+  RewriteFiles& RemoveFile(DataFile file);
+  // A data file to add, holding rows of the removed files.
+  RewriteFiles& AddFile(DataFile file);
+  // The snapshot whose files were read (the table's current snapshot when the producer was
+  // made, by default).
+  RewriteFiles& StartFrom(int64_t snapshot_id);
+  // A caller summary property (reserved keys are refused at Commit).
+  RewriteFiles& Set(std::string key, std::string value);
+
+ private:
+  friend class Table;
+  explicit RewriteFiles(Table* table);
+  Status Validate() override;
+  Status Prepare() override;
+  Result<Applied> Apply(const TableMetadata& base,
+                        std::vector<ManifestFile> parent_manifests) override;
+
+  std::vector<DataFile> removed_;
+  std::vector<DataFile> added_;
+  std::optional<int64_t> start_snapshot_id_;
+  int64_t start_sequence_number_ = 0;
+  std::optional<ManifestFile> manifest_;
+};
+
+// Removes whole files (operation "delete"): data files named by path, and/or every data and
+// delete file in the partitions a filter selects. A named file that is not live in the state
+// an attempt commits on is a Conflict (not retried): another writer removed it.
+class DeleteFiles : public SnapshotProducer {
+ public:
+  // Removes the live data file at `path`.
+  DeleteFiles& DeleteFile(std::string path);
+  // Removes every live data and delete file `filter` selects.
+  DeleteFiles& DeleteWhere(PartitionFilter filter);
+  // A caller summary property (reserved keys are refused at Commit).
+  DeleteFiles& Set(std::string key, std::string value);
+
+ private:
+  friend class Table;
+  explicit DeleteFiles(Table* table) : SnapshotProducer(table, "delete from") {}
+  Status Validate() override;
+  Result<Applied> Apply(const TableMetadata& base,
+                        std::vector<ManifestFile> parent_manifests) override;
+
+  std::vector<std::string> paths_;
+  std::optional<PartitionFilter> filter_;
 };
 
 }  // namespace nilus::iceberg
