@@ -37,6 +37,20 @@ int RunTableHistory(const TableCliOptions& options, const std::string& ident);
 int RunTableOrphans(const TableCliOptions& options, const std::string& ident,
                     const std::string& older_than, bool dry_run);
 
+// `nilus table expire NS.TABLE`: removes snapshots older than `older_than` (empty: the table's
+// history.expire.max-snapshot-age-ms), keeping the newest `retain_last` (0: the table's
+// history.expire.min-snapshots-to-keep), and deletes the files only they reached.
+int RunTableExpire(const TableCliOptions& options, const std::string& ident,
+                   const std::string& older_than, int retain_last, bool dry_run);
+// `nilus table compact NS.TABLE`: rewrites small data files (and files with row-level deletes)
+// into files of `target_size` (empty: the table's write.target-file-size-bytes), optionally
+// only in the partitions `where` selects ("field=value,...").
+int RunTableCompact(const TableCliOptions& options, const std::string& ident,
+                    const std::string& target_size, const std::string& where, int min_input_files);
+
+// "512MiB", "128MB", "1GiB", "1000" (bytes). InvalidArgument otherwise.
+Result<int64_t> ParseSize(const std::string& text);
+
 // "3d", "12h", "30m", "45s", "500ms" or "0". InvalidArgument otherwise.
 Result<std::chrono::milliseconds> ParseDuration(const std::string& text);
 

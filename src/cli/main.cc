@@ -67,6 +67,47 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   table_orphans->add_flag("--dry-run", dry_run, "List the orphans without deleting them");
 
+  std::string expire_older_than;
+  int retain_last = 0;
+  bool expire_dry_run = false;
+  auto* table_expire = table->add_subcommand(
+      "expire",
+      "Remove old snapshots and delete the files only they reach.\n"
+      "Keeps the current snapshot, the newest --retain-last of each branch and every tagged\n"
+      "snapshot; deletes manifest lists, manifests and data/delete files no kept snapshot uses.");
+  add_common(table_expire);
+  table_expire->add_option("TABLE", table_ident, "NAMESPACE.TABLE")->required();
+  table_expire->add_option("--older-than", expire_older_than,
+                           "Expire snapshots older than this (7d, 12h, 0); default: the table's "
+                           "history.expire.max-snapshot-age-ms (5 days)");
+  table_expire
+      ->add_option("--retain-last", retain_last,
+                   "Always keep this many newest snapshots per branch (default: the "
+                   "table's history.expire.min-snapshots-to-keep, 1)")
+      ->check(CLI::NonNegativeNumber);
+  table_expire->add_flag("--dry-run", expire_dry_run, "Report what would go; change nothing");
+
+  std::string target_size;
+  std::string where;
+  int min_input_files = 2;
+  auto* table_compact = table->add_subcommand(
+      "compact",
+      "Rewrite small data files, and files with row-level deletes, into target-size files\n"
+      "with the deletes applied, committed as one 'replace' snapshot. Readers see the same rows.");
+  add_common(table_compact);
+  table_compact->add_option("TABLE", table_ident, "NAMESPACE.TABLE")->required();
+  table_compact->add_option("--target-size", target_size,
+                            "Target file size (512MiB, 128MB, bytes); default: the table's "
+                            "write.target-file-size-bytes, else 512 MiB");
+  table_compact->add_option("--where", where,
+                            "Only partitions with these partition values: field=value[,...]");
+  table_compact
+      ->add_option("--min-input-files", min_input_files,
+                   "Rewrite a partition only when it has at least this many small "
+                   "files (files with deletes are always rewritten)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   CLI11_PARSE(app, argc, argv);
   nilus::SetLogLevel(log_level);
 
@@ -77,6 +118,14 @@ int main(int argc, char** argv) {
   if (*table_history) return nilus::cli::RunTableHistory(table_options, table_ident);
   if (*table_orphans) {
     return nilus::cli::RunTableOrphans(table_options, table_ident, older_than, dry_run);
+  }
+  if (*table_expire) {
+    return nilus::cli::RunTableExpire(table_options, table_ident, expire_older_than, retain_last,
+                                      expire_dry_run);
+  }
+  if (*table_compact) {
+    return nilus::cli::RunTableCompact(table_options, table_ident, target_size, where,
+                                       min_input_files);
   }
   return 2;
 }

@@ -1,5 +1,5 @@
-// `nilus table list|show|history|orphans`: read-only inspection of Iceberg tables in a SQL
-// catalog, and removal of files no snapshot references.
+// `nilus table list|show|history|orphans|expire|compact`: inspection of Iceberg tables in a
+// SQL catalog and their maintenance.
 #include <time.h>
 
 #include <cstdio>
@@ -12,6 +12,8 @@
 
 #include "cli/commands.h"
 #include "iceberg/catalog/sql_catalog.h"
+#include "iceberg/compaction.h"
+#include "iceberg/expire_snapshots.h"
 #include "iceberg/maintenance.h"
 #include "iceberg/partition_spec.h"
 #include "iceberg/schema_json.h"
@@ -283,6 +285,202 @@ int RunTableOrphans(const TableCliOptions& options, const std::string& ident,
               << " failed\n";
   }
   return result->failed.empty() ? 0 : 1;
+}
+
+Result<int64_t> ParseSize(const std::string& text) {
+  size_t pos = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+  const auto bad = [&] {
+    return Status::Invalid("bad size '" + text + "': expected e.g. 512MiB, 128MB, 1GiB or bytes");
+  };
+  if (pos == 0 || pos > 15) return bad();
+  const int64_t n = std::stoll(text.substr(0, pos));
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"", 1},         {"B", 1},         {"KB", 1000},       {"KiB", 1024},
+      {"MB", 1000000}, {"MiB", 1 << 20}, {"GB", 1000000000}, {"GiB", int64_t{1} << 30}};
+  const std::string_view unit = std::string_view(text).substr(pos);
+  for (const auto& [name, scale] : kUnits) {
+    if (unit == name) {
+      if (n > (int64_t{1} << 62) / scale) return bad();
+      return n * scale;
+    }
+  }
+  return bad();
+}
+
+namespace {
+
+// "part=3,region=eu" against the table's default spec: each value parsed as its partition
+// field's result type.
+Result<iceberg::PartitionFilter> ParseWhere(const Table& table, const std::string& text) {
+  iceberg::PartitionFilter filter;
+  const iceberg::PartitionSpec* spec = table.metadata().DefaultSpec();
+  const Schema* schema = table.metadata().CurrentSchema();
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = text.substr(start, comma - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::Invalid("--where '" + text + "': expected field=value[,field=value]");
+    }
+    const std::string name = item.substr(0, eq);
+    const std::string value = item.substr(eq + 1);
+    const iceberg::PartitionField* field = nullptr;
+    for (const auto& f : spec->fields) {
+      if (f.name == name) field = &f;
+    }
+    if (field == nullptr) {
+      std::string names;
+      for (const auto& f : spec->fields) names += (names.empty() ? "" : ", ") + f.name;
+      return Status::Invalid("--where: table " + table.FullName() + " has no partition field '" +
+                             name + "' (its fields: " + (names.empty() ? "none" : names) + ")");
+    }
+    const NestedField* source = schema->FindFieldById(field->source_id);
+    if (source == nullptr) return Status::Invalid("--where: partition source column is missing");
+    NILUS_ASSIGN_OR_RAISE(TypePtr type, field->transform.ResultType(*source->type));
+    Value v{type, std::monostate{}};
+    const auto bad = [&] {
+      return Status::Invalid("--where: '" + value + "' is not a " + type->ToString() +
+                             " (partition field '" + name + "')");
+    };
+    if (value != "null") {
+      try {
+        size_t used = 0;
+        switch (type->id()) {
+          case TypeId::kDate: {
+            int y = 0;
+            unsigned m = 0, d = 0;
+            char tail = 0;
+            if (std::sscanf(value.c_str(), "%d-%u-%u%c", &y, &m, &d, &tail) != 3) return bad();
+            const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
+                                                  std::chrono::day{d}};
+            if (!ymd.ok()) return bad();
+            v.v = static_cast<int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count());
+            used = value.size();
+            break;
+          }
+          case TypeId::kInt:
+            v.v = static_cast<int32_t>(std::stol(value, &used));
+            break;
+          case TypeId::kLong:
+            v.v = static_cast<int64_t>(std::stoll(value, &used));
+            break;
+          case TypeId::kString:
+            v.v = value;
+            used = value.size();
+            break;
+          case TypeId::kBoolean:
+            if (value != "true" && value != "false") return bad();
+            v.v = value == "true";
+            used = value.size();
+            break;
+          default:
+            return Status::NotImplemented("--where on a " + type->ToString() +
+                                          " partition field is not supported");
+        }
+        if (used != value.size()) return bad();
+      } catch (const std::exception&) {
+        return bad();
+      }
+    }
+    filter.Equal(name, std::move(v));
+    start = comma + 1;
+  }
+  return filter;
+}
+
+}  // namespace
+
+int RunTableExpire(const TableCliOptions& options, const std::string& ident,
+                   const std::string& older_than, int retain_last, bool dry_run) {
+  iceberg::ExpireSnapshotsOptions expire;
+  if (!older_than.empty()) {
+    auto age = ParseDuration(older_than);
+    if (!age.ok()) return Fail(age.status());
+    expire.older_than = *age;
+  }
+  if (retain_last > 0) expire.retain_last = retain_last;
+  expire.dry_run = dry_run;
+  auto c = Open(options);
+  if (!c.ok()) return Fail(c.status());
+  auto table = LoadTable(c->get(), ident);
+  if (!table.ok()) return Fail(table.status());
+  auto result = iceberg::ExpireSnapshots(**table, expire);
+  if (!result.ok()) return Fail(result.status());
+  for (const std::string& f : result->failed) std::cerr << "nilus table: " << f << "\n";
+  const size_t files = result->deleted_manifest_lists.size() + result->deleted_manifests.size() +
+                       result->deleted_data_files.size() + result->deleted_delete_files.size();
+  if (options.json) {
+    PrintJson(Json{{"dry-run", dry_run},
+                   {"committed", result->committed},
+                   {"expired-snapshots", result->expired_snapshot_ids},
+                   {"deleted-manifest-lists", result->deleted_manifest_lists},
+                   {"deleted-manifests", result->deleted_manifests},
+                   {"deleted-data-files", result->deleted_data_files},
+                   {"deleted-delete-files", result->deleted_delete_files},
+                   {"failed", result->failed}});
+  } else {
+    for (int64_t id : result->expired_snapshot_ids) {
+      std::cout << (dry_run ? "would expire snapshot " : "expired snapshot ") << id << "\n";
+    }
+    std::cout << result->expired_snapshot_ids.size() << " snapshot(s) "
+              << (dry_run ? "to expire (dry run), " : "expired, ") << files << " file(s) "
+              << (dry_run ? "to delete" : "deleted") << " (" << result->deleted_data_files.size()
+              << " data, " << result->deleted_delete_files.size() << " delete, "
+              << result->deleted_manifests.size() << " manifests, "
+              << result->deleted_manifest_lists.size() << " manifest lists), "
+              << result->failed.size() << " failed\n";
+  }
+  return result->failed.empty() ? 0 : 1;
+}
+
+int RunTableCompact(const TableCliOptions& options, const std::string& ident,
+                    const std::string& target_size, const std::string& where, int min_input_files) {
+  iceberg::CompactionOptions compact;
+  if (!target_size.empty()) {
+    auto size = ParseSize(target_size);
+    if (!size.ok()) return Fail(size.status());
+    compact.target_file_size_bytes = *size;
+  }
+  compact.min_input_files = min_input_files;
+  auto c = Open(options);
+  if (!c.ok()) return Fail(c.status());
+  auto table = LoadTable(c->get(), ident);
+  if (!table.ok()) return Fail(table.status());
+  if (!where.empty()) {
+    auto filter = ParseWhere(**table, where);
+    if (!filter.ok()) return Fail(filter.status());
+    compact.filter = filter.MoveValue();
+  }
+  auto r = iceberg::CompactTable(**table, compact);
+  if (!r.ok()) return Fail(r.status());
+  if (options.json) {
+    PrintJson(Json{{"committed", r->committed},
+                   {"snapshot-id", r->snapshot_id ? Json(*r->snapshot_id) : Json(nullptr)},
+                   {"groups-rewritten", r->groups_rewritten},
+                   {"data-files-read", r->data_files_read},
+                   {"bytes-read", r->bytes_read},
+                   {"rows-read", r->rows_read},
+                   {"rows-deleted", r->rows_deleted},
+                   {"delete-files-read", r->delete_files_read},
+                   {"data-files-written", r->data_files_written},
+                   {"bytes-written", r->bytes_written},
+                   {"rows-written", r->rows_written},
+                   {"delete-files-removed", r->delete_files_removed},
+                   {"elapsed-ms", r->elapsed_ms}});
+  } else if (!r->committed) {
+    std::cout << "nothing to compact in " << ident << "\n";
+  } else {
+    std::cout << "compacted " << ident << ": " << r->data_files_read << " data file(s) ("
+              << r->bytes_read << " bytes, " << r->rows_read << " rows) -> "
+              << r->data_files_written << " file(s) (" << r->bytes_written << " bytes, "
+              << r->rows_written << " rows); " << r->rows_deleted << " deleted row(s) applied, "
+              << r->delete_files_removed << " delete file(s) removed; snapshot " << *r->snapshot_id
+              << " in " << static_cast<int64_t>(r->elapsed_ms) << " ms\n";
+  }
+  return 0;
 }
 
 }  // namespace nilus::cli
