@@ -79,7 +79,7 @@ Result<CompactionResult> CompactTable(Table& table, const CompactionOptions& opt
     const FileScanTask& task = plan.tasks[i];
     if (options.filter) {
       const PartitionSpec* spec = base.SpecById(task.spec_id);
-      auto match = PartitionMatches(*options.filter, *spec, task.data_file.partition);
+      auto match = options.filter->Matches(*spec, task.data_file.partition);
       if (!match.ok()) {
         return match.status().WithContext(
             fmt::format("{}: data file '{}'", what, task.data_file.file_path));

@@ -58,12 +58,6 @@ std::string PartitionTupleKey(int32_t spec_id, const std::vector<Value>& partiti
 
 namespace {
 
-std::optional<int64_t> AsInteger(const Value& v) {
-  if (const auto* i = std::get_if<int32_t>(&v.v)) return *i;
-  if (const auto* l = std::get_if<int64_t>(&v.v)) return *l;
-  return std::nullopt;
-}
-
 // Appends one column's entries to the per-row keys: a null marker, or a valid marker and the
 // value's bytes (length-prefixed when variable). Floating NaNs are made canonical so that every
 // NaN matches every NaN, as Java's comparators treat them.
@@ -133,35 +127,6 @@ bool DeleteFileApplies(const ScanFile& del, const PartitionSpec& del_spec, const
   return false;
 }
 
-Result<bool> PartitionMatches(const PartitionFilter& filter, const PartitionSpec& spec,
-                              const std::vector<Value>& partition) {
-  if (partition.size() != spec.fields.size()) {
-    return Status::Invalid(fmt::format("partition of {} values for a spec of {} fields",
-                                       partition.size(), spec.fields.size()));
-  }
-  for (const auto& [name, value] : filter.equals) {
-    size_t i = 0;
-    while (i < spec.fields.size() && spec.fields[i].name != name) ++i;
-    if (i == spec.fields.size()) {
-      return Status::Invalid(
-          fmt::format("partition spec {} has no field '{}' to filter on", spec.spec_id, name));
-    }
-    const Value& have = partition[i];
-    if (value.is_null() || have.is_null()) {
-      if (value.is_null() != have.is_null()) return false;
-      continue;
-    }
-    auto a = AsInteger(value);
-    auto b = AsInteger(have);
-    if (a && b) {
-      if (*a != *b) return false;
-    } else if (!(value.v == have.v)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Result<ScanPlan> PlanScan(FileIO* io, const TableMetadata& metadata, const ScanOptions& options) {
   ScanPlan plan;
   const Snapshot* snapshot = nullptr;
@@ -200,7 +165,7 @@ Result<ScanPlan> PlanScan(FileIO* io, const TableMetadata& metadata, const ScanO
       }
       if (is_data) {
         if (options.filter) {
-          auto match = PartitionMatches(*options.filter, *spec, entry.data_file.partition);
+          auto match = options.filter->Matches(*spec, entry.data_file.partition);
           if (!match.ok()) {
             return match.status().WithContext(
                 fmt::format("data file '{}'", entry.data_file.file_path));

@@ -79,12 +79,6 @@ bool DeleteFileApplies(const ScanFile& del, const PartitionSpec& del_spec, const
 // tuples (null equal to null): a hash key for grouping files by partition.
 std::string PartitionTupleKey(int32_t spec_id, const std::vector<Value>& partition);
 
-// Whether a file of `spec` with `partition` values matches `filter`: every filtered name is a
-// field of the spec whose value equals the filter's (null matches null; integers compare by
-// value whatever their width). InvalidArgument when the spec lacks a filtered field.
-Result<bool> PartitionMatches(const PartitionFilter& filter, const PartitionSpec& spec,
-                              const std::vector<Value>& partition);
-
 // Reads the snapshot's manifest list and manifests (with sequence-number inheritance) and
 // builds the tasks. Errors: NotFound for an unknown snapshot id, InvalidArgument for a
 // manifest naming an unknown spec or a filter the spec cannot decide, FileIO and Avro errors.

@@ -408,21 +408,19 @@ TEST(IcebergScanRules, DeleteFileAppliesFollowsTheSpec) {
   EXPECT_FALSE(DeleteFileApplies(global, unpartitioned, data));
 }
 
-TEST(IcebergScanRules, PartitionMatchesComparesByValue) {
+TEST(IcebergScanRules, PartitionFilterComparesByValue) {
   const PartitionSpec spec = ByPart();
-  EXPECT_TRUE(*PartitionMatches(PartitionFilter(), spec, {PartValue(3)}));
-  EXPECT_TRUE(
-      *PartitionMatches(PartitionFilter().Equal("part", PartValue(3)), spec, {PartValue(3)}));
+  EXPECT_TRUE(*PartitionFilter().Matches(spec, {PartValue(3)}));
+  EXPECT_TRUE(*PartitionFilter().Equal("part", PartValue(3)).Matches(spec, {PartValue(3)}));
   // An int64 filter value matches an int partition of the same value.
-  EXPECT_TRUE(*PartitionMatches(PartitionFilter().Equal("part", Value{Type::Long(), int64_t{3}}),
-                                spec, {PartValue(3)}));
-  EXPECT_FALSE(
-      *PartitionMatches(PartitionFilter().Equal("part", PartValue(4)), spec, {PartValue(3)}));
+  EXPECT_TRUE(*PartitionFilter()
+                   .Equal("part", Value{Type::Long(), int64_t{3}})
+                   .Matches(spec, {PartValue(3)}));
+  EXPECT_FALSE(*PartitionFilter().Equal("part", PartValue(4)).Matches(spec, {PartValue(3)}));
   const Value null_int{Type::Int(), std::monostate{}};
-  EXPECT_TRUE(*PartitionMatches(PartitionFilter().Equal("part", null_int), spec, {null_int}));
-  EXPECT_FALSE(*PartitionMatches(PartitionFilter().Equal("part", null_int), spec, {PartValue(3)}));
-  EXPECT_FALSE(
-      PartitionMatches(PartitionFilter().Equal("x", PartValue(3)), spec, {PartValue(3)}).ok());
+  EXPECT_TRUE(*PartitionFilter().Equal("part", null_int).Matches(spec, {null_int}));
+  EXPECT_FALSE(*PartitionFilter().Equal("part", null_int).Matches(spec, {PartValue(3)}));
+  EXPECT_FALSE(PartitionFilter().Equal("x", PartValue(3)).Matches(spec, {PartValue(3)}).ok());
   EXPECT_EQ(PartitionTupleKey(1, {PartValue(3)}), PartitionTupleKey(1, {PartValue(3)}));
   EXPECT_NE(PartitionTupleKey(1, {PartValue(3)}), PartitionTupleKey(2, {PartValue(3)}));
   EXPECT_NE(PartitionTupleKey(1, {PartValue(3)}), PartitionTupleKey(1, {null_int}));

@@ -13,6 +13,7 @@
 #include "iceberg/file_writers.h"
 #include "iceberg/manifest.h"
 #include "iceberg/manifest_list.h"
+#include "iceberg/scan.h"
 #include "iceberg/schema_json.h"
 #include "iceberg/snapshot.h"
 #include "iceberg/uuid_util.h"
@@ -803,7 +804,21 @@ Result<bool> PartitionFilter::Matches(const PartitionSpec& spec,
           "cannot be selected",
           ToString(), spec.spec_id, name));
     }
-    if (!(partition[i].v == value.v)) return false;
+    const Value& have = partition[i];
+    if (value.is_null() || have.is_null()) {
+      if (value.is_null() != have.is_null()) return false;
+      continue;
+    }
+    // int and long partition values compare by value (a filter built from a long literal
+    // must select an int partition).
+    auto as_integer = [](const Value& v) -> std::optional<int64_t> {
+      if (const auto* i = std::get_if<int32_t>(&v.v)) return *i;
+      if (const auto* l = std::get_if<int64_t>(&v.v)) return *l;
+      return std::nullopt;
+    };
+    auto a = as_integer(value);
+    auto b = as_integer(have);
+    if (a && b ? *a != *b : !(value.v == have.v)) return false;
   }
   return true;
 }
@@ -817,20 +832,6 @@ std::string PartitionFilter::ToString() const {
   }
   return out;
 }
-
-namespace {
-
-// A partition tuple's identity within one spec, for set lookups.
-std::string PartitionKey(int32_t spec_id, const std::vector<Value>& partition) {
-  std::string key = std::to_string(spec_id);
-  for (const Value& v : partition) {
-    key += '\x1f';
-    key += v.is_null() ? std::string("\x1e") : v.ToString();
-  }
-  return key;
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Overwrite
@@ -892,12 +893,13 @@ Result<SnapshotProducer::Applied> Overwrite::Apply(const TableMetadata& base,
   std::set<std::string> added_partitions;
   if (replace_added_partitions_) {
     for (const DataFile& f : files_) {
-      added_partitions.insert(PartitionKey(base.default_spec_id, f.partition));
+      added_partitions.insert(PartitionTupleKey(base.default_spec_id, f.partition));
     }
   }
   EntrySelector select = [&](const ManifestFile& m, const ManifestEntry& e) -> Result<bool> {
     if (replace_added_partitions_) {
-      return added_partitions.count(PartitionKey(m.partition_spec_id, e.data_file.partition)) > 0;
+      return added_partitions.count(PartitionTupleKey(m.partition_spec_id, e.data_file.partition)) >
+             0;
     }
     if (!filter_) return true;
     const PartitionSpec* spec = base.SpecById(m.partition_spec_id);
