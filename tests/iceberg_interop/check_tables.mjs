@@ -22,7 +22,10 @@
 // globalThis.fetch: a path under the warehouse (plain or file://) becomes the same path on the
 // loopback server; any other non-loopback URL is refused.
 //
-// Usage: node check_tables.mjs OUTDIR        Exits 1 on any mismatch.
+// Usage: node check_tables.mjs OUTDIR [--current]        Exits 1 on any mismatch.
+// --current reads each table's current metadata as version-hint.text names it, instead of the
+// metadata file the writer's last commit recorded: used after `nilus table compact` and
+// `nilus table expire` rewrote the tables, which must still hold exactly the expected rows.
 
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -44,8 +47,9 @@ function canonJson(v) {
   return JSON.stringify(v);
 }
 
-if (process.argv.length !== 3) {
-  console.error('usage: node check_tables.mjs OUTDIR');
+const useCurrent = process.argv[3] === '--current';
+if (process.argv.length !== 3 && !(process.argv.length === 4 && useCurrent)) {
+  console.error('usage: node check_tables.mjs OUTDIR [--current]');
   process.exit(2);
 }
 const outDir = realpathSync(process.argv[2]);
@@ -236,11 +240,10 @@ let deleteFiles = 0;
 
 for (const table of expected.tables) {
   const tableUrl = `${baseUrl}/${table.table}`;
-  const metadataFileName = basename(table.metadata);
-
   // version-hint.text names the latest metadata file (without ".metadata.json").
   const hintRes = await fetch(`${tableUrl}/metadata/version-hint.text`);
   const hint = hintRes.ok ? (await hintRes.text()).trim() : `<<HTTP ${hintRes.status}>>`;
+  const metadataFileName = useCurrent ? `${hint}.metadata.json` : basename(table.metadata);
   if (`${hint}.metadata.json` !== metadataFileName) {
     fail(`${table.name}: version-hint.text says ${show(hint)}, the last commit wrote ${metadataFileName}`);
   }
