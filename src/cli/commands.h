@@ -48,6 +48,24 @@ int RunTableExpire(const TableCliOptions& options, const std::string& ident,
 int RunTableCompact(const TableCliOptions& options, const std::string& ident,
                     const std::string& target_size, const std::string& where, int min_input_files);
 
+// `nilus run PIPELINE.yaml` options.
+struct RunCliOptions {
+  std::string path;
+  bool dry_run = false;
+  bool full_refresh = false;
+  std::string log_format = "text";  // text | json
+  std::string progress = "auto";    // auto | always | never
+};
+
+// `nilus run`: runs a batch pipeline and prints a summary per table. Exit code 0 when every
+// table loaded, 1 when a table failed (or the catalog could not be opened), 2 for an invalid
+// pipeline file.
+int RunPipeline(const RunCliOptions& options);
+
+// `nilus validate PIPELINE.yaml`: prints every config error with its YAML path and returns 1,
+// or prints "ok" and returns 0.
+int RunValidate(const std::string& path);
+
 // "512MiB", "128MB", "1GiB", "1000" (bytes). InvalidArgument otherwise.
 Result<int64_t> ParseSize(const std::string& text);
 

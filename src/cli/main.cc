@@ -108,9 +108,28 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  nilus::cli::RunCliOptions run_options;
+  auto* run = app.add_subcommand("run", "Run a batch pipeline: extract, normalize, load");
+  run->add_option("PIPELINE", run_options.path, "Pipeline YAML file")->required();
+  run->add_flag("--dry-run", run_options.dry_run,
+                "Read a sample, show the inferred schema and planned changes; write nothing");
+  run->add_flag("--full-refresh", run_options.full_refresh,
+                "Ignore incremental cursors and replace every table");
+  run->add_option("--log-format", run_options.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  run->add_option("--progress", run_options.progress, "auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  std::string validate_path;
+  auto* validate = app.add_subcommand("validate", "Check a pipeline file; list every error");
+  validate->add_option("PIPELINE", validate_path, "Pipeline YAML file")->required();
+
   CLI11_PARSE(app, argc, argv);
   nilus::SetLogLevel(log_level);
 
+  if (*run) return nilus::cli::RunPipeline(run_options);
+  if (*validate) return nilus::cli::RunValidate(validate_path);
   if (*inspect) return nilus::cli::RunParquetInspect(inspect_path, inspect_json);
   if (*demo) return nilus::cli::RunParquetDemo(demo_path);
   if (*table_list) return nilus::cli::RunTableList(table_options, table_ns);

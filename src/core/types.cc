@@ -123,20 +123,29 @@ std::string Type::ToString() const {
   return "unknown";
 }
 
-bool Type::Equals(const Type& other) const {
-  if (id_ != other.id_ || precision_ != other.precision_ || scale_ != other.scale_ ||
-      length_ != other.length_ || fields_.size() != other.fields_.size()) {
+namespace {
+
+bool TypesEqual(const Type& x, const Type& y, bool compare_ids) {
+  if (x.id() != y.id() || x.precision() != y.precision() || x.scale() != y.scale() ||
+      x.fixed_length() != y.fixed_length() || x.fields().size() != y.fields().size()) {
     return false;
   }
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    const auto& a = fields_[i];
-    const auto& b = other.fields_[i];
-    if (a.id != b.id || a.name != b.name || a.required != b.required || !a.type->Equals(*b.type)) {
+  for (size_t i = 0; i < x.fields().size(); ++i) {
+    const auto& a = x.fields()[i];
+    const auto& b = y.fields()[i];
+    if ((compare_ids && a.id != b.id) || a.name != b.name || a.required != b.required ||
+        !TypesEqual(*a.type, *b.type, compare_ids)) {
       return false;
     }
   }
   return true;
 }
+
+}  // namespace
+
+bool Type::Equals(const Type& other) const { return TypesEqual(*this, other, true); }
+
+bool Type::EqualsIgnoringIds(const Type& other) const { return TypesEqual(*this, other, false); }
 
 int FixedWidthOf(const Type& type) {
   switch (type.id()) {

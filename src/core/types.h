@@ -97,6 +97,9 @@ class Type : public std::enable_shared_from_this<Type> {
   std::string ToString() const;
 
   bool Equals(const Type& other) const;
+  // Equals, except that nested field ids may differ: the same names, types and nullability.
+  // Two schemas built independently (a source's and a table's) compare this way.
+  bool EqualsIgnoringIds(const Type& other) const;
 
  private:
   explicit Type(TypeId id) : id_(id) {}

@@ -128,5 +128,16 @@ TEST(TypesTest, MaxDecimalUnscaled) {
   EXPECT_TRUE(MaxDecimalUnscaled(38) > 0);  // no overflow into the sign bit
 }
 
+TEST(TypesTest, EqualsIgnoringIdsComparesShapeOnly) {
+  TypePtr a = Type::List(5, Type::String(), false);
+  TypePtr b = Type::List(1001, Type::String(), false);
+  TypePtr c = Type::List(1001, Type::String(), true);
+  TypePtr d = Type::List(5, Type::Long(), false);
+  EXPECT_FALSE(a->Equals(*b));
+  EXPECT_TRUE(a->EqualsIgnoringIds(*b));
+  EXPECT_FALSE(a->EqualsIgnoringIds(*c));
+  EXPECT_FALSE(a->EqualsIgnoringIds(*d));
+}
+
 }  // namespace
 }  // namespace nilus

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/column_take.h"
@@ -81,6 +82,8 @@ struct IcebergSink::Round {
   };
   std::vector<Buffered> buffered;
   std::unordered_map<std::string, std::pair<int, int64_t>> newest;
+  // Group merge: the group values whose earlier rows the commit deletes.
+  std::unordered_set<std::string> groups;
   int64_t buffered_bytes = 0;
 
   std::vector<std::string> schema_changes;
@@ -111,6 +114,10 @@ Result<std::unique_ptr<IcebergSink>> IcebergSink::Open(iceberg::Catalog* catalog
   const bool merge = options.disposition == WriteDisposition::kMerge;
   if (merge && options.primary_key.empty()) {
     return Status::Invalid(fmt::format("table {}: merge needs a primary key", full));
+  }
+  if (!merge && !options.group_delete_column.empty()) {
+    return Status::Invalid(
+        fmt::format("table {}: a group delete column needs the merge disposition", full));
   }
   if (!merge && !options.delete_marker_column.empty()) {
     return Status::Invalid(
@@ -144,7 +151,12 @@ Result<std::unique_ptr<IcebergSink>> IcebergSink::Open(iceberg::Catalog* catalog
         const NestedField* field = schema.FindFieldById(f.source_id);
         sources.push_back(field != nullptr ? field->name : std::to_string(f.source_id));
       }
-      NILUS_RETURN_NOT_OK(CheckMergePartitioning(full, sink->options_.primary_key, sources));
+      NILUS_RETURN_NOT_OK(CheckMergePartitioning(full, sink->MergeDeleteColumns(), sources));
+      if (!sink->options_.group_delete_column.empty() &&
+          schema.FindTopLevelIndex(sink->options_.group_delete_column) < 0) {
+        return Status::Invalid(fmt::format("table {}: group delete column '{}' is not in the table",
+                                           full, sink->options_.group_delete_column));
+      }
       if (md.partition_specs.size() > 1) {
         return Status::NotImplemented(fmt::format(
             "table {}: merge into a table whose partition spec evolved is not supported", full));
@@ -158,7 +170,7 @@ Result<std::unique_ptr<IcebergSink>> IcebergSink::Open(iceberg::Catalog* catalog
       NILUS_ASSIGN_OR_RAISE(PartitionHint h, ParsePartitionHint(hint));
       sources.push_back(h.column);
     }
-    NILUS_RETURN_NOT_OK(CheckMergePartitioning(full, sink->options_.primary_key, sources));
+    NILUS_RETURN_NOT_OK(CheckMergePartitioning(full, sink->MergeDeleteColumns(), sources));
   }
   return sink;
 }
@@ -309,6 +321,18 @@ Status IcebergSink::WriteRows(std::unique_ptr<ColumnBatch> batch) {
   NILUS_ASSIGN_OR_RAISE(buf.batch, ConformBatch(std::move(batch), schema, FullName(), ignore));
   if (buf.deleted.empty()) buf.deleted.assign(buf.batch->num_rows(), 0);
   r.buffered_bytes += buf.batch->MemoryUsage();
+  if (!options_.group_delete_column.empty()) {
+    const int g = buf.batch->schema()->FindTopLevelIndex(options_.group_delete_column);
+    if (g < 0) {
+      return Status::Invalid(fmt::format("table {}: a batch has no group delete column '{}'",
+                                         FullName(), options_.group_delete_column));
+    }
+    const Column& col = buf.batch->column(g);
+    for (int64_t row = 0; row < col.length(); ++row) {
+      if (col.IsNull(row)) continue;
+      AddGroup(std::string(col.Bytes(row)));
+    }
+  }
   r.buffered.push_back(std::move(buf));
   IndexRows(static_cast<int>(r.buffered.size()) - 1);
   const int64_t limit = options_.merge_max_buffer_bytes > 0 ? options_.merge_max_buffer_bytes
@@ -319,6 +343,29 @@ Status IcebergSink::WriteRows(std::unique_ptr<ColumnBatch> batch) {
         "else memory_budget_bytes); commit in smaller chunks or raise the limit",
         FullName(), r.buffered_bytes, limit));
   }
+  return Status::OK();
+}
+
+std::vector<std::string> IcebergSink::MergeDeleteColumns() const {
+  if (!options_.group_delete_column.empty()) return {options_.group_delete_column};
+  return options_.primary_key;
+}
+
+void IcebergSink::AddGroup(std::string group) {
+  constexpr int64_t kEntryOverhead = 48;  // hash node and bucket
+  const int64_t size = static_cast<int64_t>(group.size());
+  if (round_->groups.insert(std::move(group)).second) {
+    round_->buffered_bytes += kEntryOverhead + size;
+  }
+}
+
+Status IcebergSink::AddDeleteGroups(const std::vector<std::string>& groups) {
+  if (options_.group_delete_column.empty()) {
+    return Status::Invalid(
+        fmt::format("table {}: AddDeleteGroups needs a group delete column", FullName()));
+  }
+  NILUS_RETURN_NOT_OK(round_->error);
+  for (const std::string& g : groups) AddGroup(g);
   return Status::OK();
 }
 
@@ -345,9 +392,11 @@ void IcebergSink::IndexRows(int b) {
 
 Status IcebergSink::WriteMergeFiles(std::vector<iceberg::DataFile>* deletes) {
   Round& r = *round_;
-  if (r.newest.empty()) return Status::OK();
+  const bool group = !options_.group_delete_column.empty();
+  if (r.newest.empty() && (!group || r.groups.empty())) return Status::OK();
   // The schema the rows were buffered in (another writer may have evolved the table since).
-  SchemaPtr schema = r.buffered.front().batch->schema();
+  SchemaPtr schema = r.buffered.empty() ? CurrentSchemaPtr(table_->metadata())
+                                        : r.buffered.front().batch->schema();
   // The winning rows per batch, in row order.
   std::vector<std::vector<int64_t>> winners(r.buffered.size());
   for (const auto& [key, where] : r.newest) winners[where.first].push_back(where.second);
@@ -357,13 +406,17 @@ Status IcebergSink::WriteMergeFiles(std::vector<iceberg::DataFile>* deletes) {
   std::vector<NestedField> key_fields;
   std::vector<int32_t> key_ids;
   std::vector<int> del_columns;
+  const std::vector<std::string> del_names = MergeDeleteColumns();
   for (int i = 0; i < static_cast<int>(schema->fields().size()); ++i) {
     const NestedField& f = schema->fields()[i];
-    const auto& pk = options_.primary_key;
-    if (std::find(pk.begin(), pk.end(), f.name) == pk.end()) continue;
+    if (std::find(del_names.begin(), del_names.end(), f.name) == del_names.end()) continue;
     if (!f.type->is_primitive()) {
       return Status::Invalid(
           fmt::format("table {}: primary key column '{}' is not primitive", FullName(), f.name));
+    }
+    if (group && f.type->id() != TypeId::kString) {
+      return Status::Invalid(
+          fmt::format("table {}: group delete column '{}' is not a string", FullName(), f.name));
     }
     key_fields.push_back(f);
     key_ids.push_back(f.id);
@@ -375,18 +428,36 @@ Status IcebergSink::WriteMergeFiles(std::vector<iceberg::DataFile>* deletes) {
   NILUS_ASSIGN_OR_RAISE(auto del_writer, iceberg::PartitionedFileWriter::Make(
                                              table_->io(), table_->metadata().location, del_schema,
                                              *table_->metadata().DefaultSpec(), wo));
-  NILUS_RETURN_NOT_OK(EnsureWriter(schema));
+  if (del_columns.size() != del_names.size()) {
+    return Status::Invalid(
+        fmt::format("table {}: merge key columns missing from the table", FullName()));
+  }
+  if (!r.newest.empty()) NILUS_RETURN_NOT_OK(EnsureWriter(schema));
+  if (group) {
+    // One delete row per group value, in bounded batches.
+    constexpr size_t kGroupsPerBatch = 65536;
+    auto it = r.groups.begin();
+    while (it != r.groups.end()) {
+      ColumnBatch keys(del_schema);
+      for (size_t n = 0; n < kGroupsPerBatch && it != r.groups.end(); ++n, ++it) {
+        keys.mutable_column(0)->AppendBytes(*it);
+      }
+      NILUS_RETURN_NOT_OK(del_writer->Write(keys));
+    }
+  }
   for (size_t b = 0; b < r.buffered.size(); ++b) {
     std::vector<int64_t>& rows = winners[b];
     if (rows.empty()) continue;
     std::sort(rows.begin(), rows.end());
     const Round::Buffered& buf = r.buffered[b];
-    ColumnBatch keys(del_schema);
-    for (size_t c = 0; c < del_columns.size(); ++c) {
-      NILUS_RETURN_NOT_OK(TakeInto(buf.batch->column(del_columns[c]), rows.data(),
-                                   static_cast<int64_t>(rows.size()), keys.mutable_column(c)));
+    if (!group) {
+      ColumnBatch keys(del_schema);
+      for (size_t c = 0; c < del_columns.size(); ++c) {
+        NILUS_RETURN_NOT_OK(TakeInto(buf.batch->column(del_columns[c]), rows.data(),
+                                     static_cast<int64_t>(rows.size()), keys.mutable_column(c)));
+      }
+      NILUS_RETURN_NOT_OK(del_writer->Write(keys));
     }
-    NILUS_RETURN_NOT_OK(del_writer->Write(keys));
     std::vector<int64_t> kept;
     kept.reserve(rows.size());
     for (int64_t row : rows) {
@@ -405,6 +476,7 @@ Status IcebergSink::WriteMergeFiles(std::vector<iceberg::DataFile>* deletes) {
   // Rows are no longer needed once written.
   r.buffered.clear();
   r.newest.clear();
+  r.groups.clear();
   return Status::OK();
 }
 

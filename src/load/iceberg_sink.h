@@ -86,6 +86,14 @@ struct IcebergSinkOptions {
   // re-inserted. The marker column is never written to the table. Empty: no marker.
   std::string delete_marker_column;
   std::string delete_marker_value = "true";
+  // merge of a child table: instead of equality deletes on the primary key, the round deletes
+  // every earlier row whose `group_delete_column` (a string column) holds a group value of the
+  // round: the values in the round's rows plus those passed to AddDeleteGroups. The round's
+  // rows (deduplicated by primary key) are then inserted. The runner sets it to
+  // "_nilus_root_id", so the children of an updated or deleted root row are replaced as a whole
+  // and a list that shrank leaves no stale elements. The table must be unpartitioned or
+  // partitioned by this column only. Empty: plain key merge.
+  std::string group_delete_column;
   // merge: the rows of one round and a key index (about 64 bytes plus the key per distinct
   // key) are kept in memory until Commit, to keep the last row per key; past this many bytes
   // Write fails with InvalidArgument. 0: memory_budget_bytes. Commit in chunks (a new load id
@@ -137,6 +145,11 @@ class IcebergSink final : public Sink {
   // Drops the current round: deletes its files. The sink can start a new round.
   void Abort() override;
 
+  // Group merge (options.group_delete_column): adds group values whose earlier rows the
+  // round's commit deletes, also when the round has no rows for them (a root row whose list
+  // became empty, or that was deleted). InvalidArgument without group_delete_column.
+  Status AddDeleteGroups(const std::vector<std::string>& groups) override;
+
   // The newest value of summary property `key` in the table's current snapshot ancestry, read
   // fresh from the catalog. nullopt when the table or the property does not exist.
   Result<std::optional<std::string>> LastCommittedProperty(std::string_view key) override;
@@ -162,6 +175,9 @@ class IcebergSink final : public Sink {
   Status WriteRows(std::unique_ptr<ColumnBatch> batch);
   // Writer options for the table's default spec, with the row-group cap of the budget.
   iceberg::PartitionedWriterOptions WriterOptions() const;
+  // The columns a merge's equality deletes hold: the group column, else the primary key.
+  std::vector<std::string> MergeDeleteColumns() const;
+  void AddGroup(std::string group);
   // Indexes buffered batch `b` by key (the newest row wins) and counts the index's memory.
   void IndexRows(int b);
   // Opens the writer for `schema`, finishing the files of a writer for an older schema.

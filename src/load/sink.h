@@ -66,6 +66,9 @@ class Sink {
   virtual Result<LoadCommitResult> Commit(const CommitRequest& request) = 0;
   // Drops the current round.
   virtual void Abort() = 0;
+  // Merge of a child table: the round also deletes every earlier row of these groups (see
+  // IcebergSinkOptions::group_delete_column). Sinks without groups return InvalidArgument.
+  virtual Status AddDeleteGroups(const std::vector<std::string>& groups) = 0;
   // The newest committed value of summary property `key` (a cursor or LSN), read from the
   // destination; nullopt when none.
   virtual Result<std::optional<std::string>> LastCommittedProperty(std::string_view key) = 0;

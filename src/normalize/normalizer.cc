@@ -22,6 +22,7 @@ constexpr std::string_view kLoadIdCol = "_nilus_load_id";
 constexpr std::string_view kIdCol = "_nilus_id";
 constexpr std::string_view kParentIdCol = "_nilus_parent_id";
 constexpr std::string_view kListIdxCol = "_nilus_list_idx";
+constexpr std::string_view kRootIdCol = "_nilus_root_id";
 constexpr std::string_view kValueField = "value";
 constexpr size_t kMaxValueInMessage = 64;
 
@@ -607,7 +608,7 @@ struct NormTable {
   int64_t rows = 0;
   std::vector<int64_t> root_row;  // per row: the root row it belongs to
   std::vector<int64_t> lines;     // per row: the source line
-  int id_col = -1, parent_col = -1, idx_col = -1, load_col = -1;
+  int id_col = -1, parent_col = -1, idx_col = -1, load_col = -1, root_id_col = -1;
   uint64_t name_hash = 0;            // HashParts({name}), for child row ids
   NormField* value_field = nullptr;  // the "value" field, once looked up
   SchemaPtr schema;                  // cached; reset when columns change
@@ -623,6 +624,9 @@ struct RowCtx {
   std::string_view source;
   int64_t line = 0;
   int64_t root_row = 0;
+  // The root row's _nilus_id, once known (child rows carry it as _nilus_root_id so that a merge
+  // can replace every descendant of an updated root row).
+  std::string_view root_id;
   bool drop = false;
   std::vector<PendingList>* pending = nullptr;  // root-table lists, walked once the id is known
 };
@@ -722,6 +726,7 @@ struct Normalizer::Impl {
       ensure(kIdCol, Type::String(), &t.id_col);
       ensure(kParentIdCol, Type::String(), &t.parent_col);
       ensure(kListIdxCol, Type::Long(), &t.idx_col);
+      ensure(kRootIdCol, Type::String(), &t.root_id_col);
     }
   }
 
@@ -1109,6 +1114,9 @@ struct Normalizer::Impl {
       Column* xc = c.cols[c.idx_col].data.get();
       Pad(xc, row);
       xc->AppendInt64(idx);
+      Column* rc = c.cols[c.root_id_col].data.get();
+      Pad(rc, row);
+      rc->AppendBytes(ctx.root_id);
       // id_view points into `id`, which stays put until the next element: the recursion
       // below (grandchild rows) finishes before that.
       switch (el.type()) {
@@ -1206,6 +1214,7 @@ struct Normalizer::Impl {
       Pad(idc, row);
       idc->AppendBytes(id);
       ctx.pending = nullptr;
+      ctx.root_id = id;
       for (size_t i = 0; i < pending.size() && !ctx.drop; ++i) {
         PendingList p = pending[i];
         NILUS_RETURN_NOT_OK(WalkList(r, *p.field, p.array, p.depth, id, ctx));
@@ -1463,7 +1472,7 @@ Status Normalizer::Impl::NormalizeTyped(std::unique_ptr<ColumnBatch> in, std::st
       continue;
     }
     NormColumn& col = r.cols[c];
-    if (col.type->Equals(*src->type())) {
+    if (col.type->EqualsIgnoringIds(*src->type())) {
       place(c, std::move(src));
       continue;
     }
@@ -1492,7 +1501,7 @@ Status Normalizer::Impl::NormalizeTyped(std::unique_ptr<ColumnBatch> in, std::st
     }
     std::string vname = norm + "__v_" + std::string(TypeKindName(*src->type()));
     int vc = FindColumn(r, vname);
-    if (vc >= 0 && !r.cols[vc].type->Equals(*src->type())) {
+    if (vc >= 0 && !r.cols[vc].type->EqualsIgnoringIds(*src->type())) {
       return Status::TypeError(
           fmt::format("variant column '{}' of table '{}' has type {}, the source gives {}", vname,
                       r.name, r.cols[vc].type->ToString(), src->type()->ToString()));

@@ -372,7 +372,8 @@ TEST_P(NormalizeGolden, Case) {
       const json& w = want["rows"][r];
       const json& g = got.rows[r];
       for (const auto& [col, v] : g.items()) {
-        if (col == "_nilus_id" || col == "_nilus_parent_id" || col == "_nilus_load_id") {
+        if (col == "_nilus_id" || col == "_nilus_parent_id" || col == "_nilus_load_id" ||
+            col == "_nilus_root_id") {
           if (!w.contains(col)) continue;
         }
         json expected = w.contains(col) ? w[col] : json(nullptr);
@@ -413,6 +414,26 @@ TEST_P(NormalizeGolden, Case) {
     for (const auto& row : t.rows) {
       EXPECT_TRUE(parent_ids.count(row["_nilus_parent_id"].get<std::string>()))
           << "orphan row in " << tname;
+    }
+  }
+  // Every child row's _nilus_root_id is the _nilus_id of the root row it descends from, found
+  // by following _nilus_parent_id up the tables.
+  std::map<std::string, std::pair<std::string, std::string>> up;  // id -> (table, parent id)
+  for (const auto& [tname, t] : tables) {
+    for (const auto& row : t.rows) {
+      up[row["_nilus_id"].get<std::string>()] = {
+          tname, t.parent.empty() ? "" : row["_nilus_parent_id"].get<std::string>()};
+    }
+  }
+  for (const auto& [tname, t] : tables) {
+    if (t.parent.empty()) continue;
+    for (const auto& row : t.rows) {
+      std::string id = row["_nilus_parent_id"].get<std::string>();
+      for (int guard = 0; guard < 64 && up.count(id) && !up[id].second.empty(); ++guard) {
+        id = up[id].second;
+      }
+      ASSERT_TRUE(row.contains("_nilus_root_id")) << tname;
+      EXPECT_EQ(row["_nilus_root_id"].get<std::string>(), id) << "root id of a row in " << tname;
     }
   }
 }

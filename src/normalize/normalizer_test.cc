@@ -100,7 +100,8 @@ TEST(Normalizer, KnownChildTableKeepsItsTypes) {
   Schema child({NestedField::Required(1, "_nilus_id", Type::String()),
                 NestedField::Required(2, "_nilus_parent_id", Type::String()),
                 NestedField::Required(3, "_nilus_list_idx", Type::Long()),
-                NestedField::Optional(4, "value", Type::String())});
+                NestedField::Required(4, "_nilus_root_id", Type::String()),
+                NestedField::Optional(5, "value", Type::String())});
   ASSERT_TRUE(n->AddKnownTable("ev__l", child).ok());
   auto r = n->Normalize(Docs({R"({"l": ["a", 5]})"}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -169,6 +170,36 @@ TEST(Normalizer, NumbersBeyondUint64AndNonObjectDocuments) {
   ASSERT_EQ(r->batches.size(), 2u);
   EXPECT_EQ(r->batches[1].table, "t__value");
   EXPECT_EQ(r->batches[1].batch->num_rows(), 2);
+}
+
+// A typed source column whose nested ids differ from the destination's (the table assigned its
+// own) is the same column, not a type change: no variant column.
+TEST(Normalizer, TypedListMatchesKnownColumnWhateverItsIds) {
+  NormalizerOptions o;
+  o.table = "customers";
+  o.load_id = "L";
+  auto n = Make(o);
+  Schema known({NestedField::Optional(1, "id", Type::Long()),
+                NestedField::Optional(2, "tags", Type::List(7, Type::String(), false))});
+  ASSERT_TRUE(n->AddKnownTable("customers", known).ok());
+  auto schema = std::make_shared<Schema>(std::vector<NestedField>{
+      NestedField::Optional(1, "id", Type::Long()),
+      NestedField::Optional(2, "tags", Type::List(100, Type::String(), false))});
+  auto batch = std::make_unique<ColumnBatch>(schema);
+  batch->mutable_column(0)->AppendInt64(1);
+  batch->mutable_column(1)->mutable_child(0)->AppendBytes("vip");
+  batch->mutable_column(1)->AppendListEnd();
+  auto r = n->Normalize(std::move(batch), "test");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const SchemaChange& c : r->changes) {
+    EXPECT_NE(c.kind, SchemaChange::Kind::kVariantAdded) << c.column;
+  }
+  ASSERT_FALSE(r->batches.empty());
+  const Schema& out = *r->batches[0].schema;
+  EXPECT_EQ(out.FindTopLevelIndex("tags__v_list"), -1);
+  const int tags = out.FindTopLevelIndex("tags");
+  ASSERT_GE(tags, 0);
+  EXPECT_EQ(r->batches[0].batch->column(tags).null_count(), 0);
 }
 
 }  // namespace

@@ -292,7 +292,8 @@ TEST(PipelineConfigGoldenTest, ExamplesAreValid) {
     SCOPED_TRACE(entry.path().filename().string());
     ++count;
     Result<PipelineConfig> cfg = ParsePipelineConfig(
-        ReadText(entry.path()), entry.path().filename().string(), MapEnv({{"PGPASSWORD", "pw"}}));
+        ReadText(entry.path()), entry.path().filename().string(),
+        MapEnv({{"PGPASSWORD", "pw"}, {"SHOP_PG_URL", "postgresql://nilus@127.0.0.1:5432/nilus"}}));
     ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   }
   EXPECT_GE(count, 5);
