@@ -18,7 +18,8 @@
 //        root rows:  _nilus_load_id (the run's load id), _nilus_id
 //        child rows: _nilus_id = ChildHash(parent _nilus_id, HashParts({child table name}),
 //                    list index) (see ChildRowId), _nilus_parent_id, _nilus_list_idx (long,
-//                    0-based)
+//                    0-based), _nilus_root_id (the _nilus_id of the root row it descends
+//                    from, at every depth: a merge deletes a rewritten root's descendants by it)
 //      A root _nilus_id is HashParts({table name, key value 1, ..., key value N}) when the
 //      table has a primary key of N <= 3 columns (values as text: integers in decimal, strings
 //      as-is, dates/timestamps in ISO form; longer keys hash one "<len>:<value>..." part), so it
