@@ -9,7 +9,7 @@
 #   bad_input_test.sh NILUS_BIN [CASE...]      (no CASE: every case)
 #
 # Cases (CASE names: missing_table, missing_column, yaml_typo, csv_fail, csv_quarantine,
-# json_line, postgres): a missing SQLite table, a missing cursor column, a missing primary-key column, a YAML
+# json_line, postgres, pg_dropped_connection): a missing SQLite table, a missing cursor column, a missing primary-key column, a YAML
 # typo, a CSV row with too many fields (on_bad_row fail and quarantine), a malformed JSON line,
 # and, when NILUS_TEST_PG_URL is set, a PostgreSQL role and a database that do not exist (the
 # test cluster trusts loopback connections, so a wrong password alone would be accepted; an
@@ -326,18 +326,32 @@ SQL
   pg_user="${userinfo%%:*}"
   pg_db="${dbpart%%\?*}"
   secret="NotThePassword_$$"
-  for bad in role database; do
-    new_case "postgres_no_such_${bad}"
+  # scripts/pg makes the role nilus_auth log in with a password (scram-sha-256), every other
+  # role is trusted: the wrong-password case uses it.
+  auth_password="Right_$$"
+  psql -q -v ON_ERROR_STOP=1 "${pg_url}" >/dev/null <<SQL || fail "could not create the role nilus_auth"
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS nilus_auth;
+CREATE ROLE nilus_auth LOGIN PASSWORD '${auth_password}';
+GRANT SELECT ON nilus_bad_input_t TO nilus_auth;
+SQL
+  for bad in role database password; do
+    if [[ ${bad} == password ]]; then new_case postgres_wrong_password; else new_case "postgres_no_such_${bad}"; fi
+    good_url="${pg_url}"
     if [[ ${bad} == role ]]; then
       bad_url="postgresql://nilus_no_such_role:${secret}@${hostport}/${pg_db}${query}"
       expect=nilus_no_such_role
-    else
+    elif [[ ${bad} == database ]]; then
       bad_url="postgresql://${pg_user}:${secret}@${hostport}/nilus_no_such_db${query}"
       expect=nilus_no_such_db
+    else
+      good_url="postgresql://nilus_auth:${auth_password}@${hostport}/${pg_db}${query}"
+      bad_url="postgresql://nilus_auth:${secret}@${hostport}/${pg_db}${query}"
+      expect="password authentication failed"
     fi
     pg_tables='  tables:
     - { name: public.nilus_bad_input_t, write_disposition: merge, incremental: { cursor: updated_at } }'
-    pipeline "${dir}/good.yaml" "$(printf '  kind: postgres\n  url: %s\n%s' "${pg_url}" "${pg_tables}")"
+    pipeline "${dir}/good.yaml" "$(printf '  kind: postgres\n  url: %s\n%s' "${good_url}" "${pg_tables}")"
     pipeline "${dir}/bad.yaml" "$(printf '  kind: postgres\n  url: %s\n%s' "${bad_url}" "${pg_tables}")"
     if must_succeed first "${dir}/good.yaml"; then
       pg_csv "${dir}/expected.csv"
@@ -345,6 +359,7 @@ SQL
       before="$(location nilus_bad_input_t)"
       must_fail bad "${dir}/bad.yaml" "${expect}"
       if grep -qF "${secret}" "${dir}/bad.log"; then fail "the password was printed"; fi
+      if grep -qF "${auth_password}" "${dir}"/*.log; then fail "the password was printed"; fi
       untouched nilus_bad_input_t "${before}"
       same_table nilus_bad_input_t "${dir}/expected.csv"
       psql -q "${pg_url}" -c "UPDATE nilus_bad_input_t SET payload = 'changed-${bad}',
@@ -353,7 +368,61 @@ SQL
         same_table nilus_bad_input_t "${dir}/t.csv"
     fi
   done
-  psql -q "${pg_url}" -c "DROP TABLE IF EXISTS nilus_bad_input_t" >/dev/null
+  psql -q "${pg_url}" -c "DROP TABLE IF EXISTS nilus_bad_input_t" -c "DROP ROLE IF EXISTS nilus_auth" >/dev/null
+fi
+
+# ---- PostgreSQL: the server drops the connection mid-run ----
+# A watcher terminates the backend of the first COPY it sees (pg_terminate_backend, what a
+# failover or an admin does). The run must retry the table with backoff and end with exactly
+# the source's rows, once.
+if ! wanted pg_dropped_connection; then
+  :
+elif [[ -z "${NILUS_TEST_PG_URL:-}" ]]; then
+  echo "case pg_dropped_connection: skipped (NILUS_TEST_PG_URL is not set)"
+  [[ ${#selected[@]} -eq 1 ]] && exit 77
+else
+  new_case pg_dropped_connection
+  pg_url="${NILUS_TEST_PG_URL}"
+  drop_rows="${NILUS_DROP_ROWS:-400000}"
+  psql -q -v ON_ERROR_STOP=1 "${pg_url}" >/dev/null <<SQL || fail "could not create the PostgreSQL source table"
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS nilus_drop_t;
+CREATE TABLE nilus_drop_t (id bigint PRIMARY KEY, payload text, updated_at bigint NOT NULL);
+INSERT INTO nilus_drop_t SELECT i, repeat(md5(i::text), 3), i FROM generate_series(1, ${drop_rows}) i;
+ANALYZE nilus_drop_t;
+SQL
+  pipeline "${dir}/p.yaml" "$(printf '  kind: postgres\n  url: %s\n  tables:\n    - { name: public.nilus_drop_t, write_disposition: append }' "${pg_url}")" \
+    "resources: { pg_connections: 2 }"
+  # The watcher: terminates the first COPY of nilus_drop_t it sees, once; gives up after 60 s.
+  (
+    for _ in $(seq 1 1200); do
+      n="$(psql -qtA "${pg_url}" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE query ILIKE 'COPY%nilus_drop_t%' AND pid <> pg_backend_pid()" 2>/dev/null)"
+      if [[ "${n:-0}" -gt 0 ]]; then
+        echo "terminated ${n}" >"${dir}/watcher.out"
+        exit 0
+      fi
+      sleep 0.05
+    done
+  ) &
+  watcher=$!
+  if must_succeed run "${dir}/p.yaml"; then
+    wait "${watcher}"
+    if [[ ! -s "${dir}/watcher.out" ]]; then
+      fail "the watcher never saw the COPY, so no connection was dropped (raise NILUS_DROP_ROWS)"
+    elif ! grep -qF "retrying in" "${dir}/run.log"; then
+      fail "a connection was dropped ($(cat "${dir}/watcher.out")) but the run did not say it retried:"
+      tail -15 "${dir}/run.log" | sed 's/^/    /'
+    else
+      echo "  dropped: $(cat "${dir}/watcher.out") backend(s); $(grep -F "retrying in" "${dir}/run.log" | head -1 | cut -c1-200)"
+      psql -q "${pg_url}" -c "COPY (SELECT ${cols} FROM nilus_drop_t) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')" >"${dir}/expected.csv"
+      same_table nilus_drop_t "${dir}/expected.csv"
+    fi
+  else
+    kill "${watcher}" 2>/dev/null
+    wait "${watcher}" 2>/dev/null
+  fi
+  psql -q "${pg_url}" -c "DROP TABLE IF EXISTS nilus_drop_t" >/dev/null
 fi
 
 echo "bad input: ${failures} failure(s)"
