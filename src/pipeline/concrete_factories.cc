@@ -45,13 +45,16 @@ class TypedStream final : public SourceStream {
   int64_t total_;
 };
 
-class JsonStream final : public SourceStream {
+// A file-set reader (JSON or CSV) as a SourceStream; `Member` is the SourceChunk field its
+// batches go to (docs or text).
+template <typename Reader, auto Member>
+class FileStream final : public SourceStream {
  public:
-  JsonStream(std::unique_ptr<JsonFileSetReader> reader, std::string pattern)
+  FileStream(std::unique_ptr<Reader> reader, std::string pattern)
       : reader_(std::move(reader)), pattern_(std::move(pattern)) {}
   Result<bool> Next(SourceChunk* out) override {
-    NILUS_ASSIGN_OR_RAISE(out->docs, reader_->Next());
-    return out->docs != nullptr;
+    NILUS_ASSIGN_OR_RAISE(out->*Member, reader_->Next());
+    return out->*Member != nullptr;
   }
   int64_t bytes_read() const override { return reader_->bytes_read(); }
   int64_t rows_read() const override { return reader_->records_read(); }
@@ -60,28 +63,11 @@ class JsonStream final : public SourceStream {
   std::string description() const override { return pattern_; }
 
  private:
-  std::unique_ptr<JsonFileSetReader> reader_;
+  std::unique_ptr<Reader> reader_;
   std::string pattern_;
 };
-
-class CsvStream final : public SourceStream {
- public:
-  CsvStream(std::unique_ptr<CsvFileSetReader> reader, std::string pattern)
-      : reader_(std::move(reader)), pattern_(std::move(pattern)) {}
-  Result<bool> Next(SourceChunk* out) override {
-    NILUS_ASSIGN_OR_RAISE(out->text, reader_->Next());
-    return out->text != nullptr;
-  }
-  int64_t bytes_read() const override { return reader_->bytes_read(); }
-  int64_t rows_read() const override { return reader_->records_read(); }
-  int64_t total_bytes() const override { return reader_->total_bytes(); }
-  std::vector<std::string> primary_key() const override { return {}; }
-  std::string description() const override { return pattern_; }
-
- private:
-  std::unique_ptr<CsvFileSetReader> reader_;
-  std::string pattern_;
-};
+using JsonStream = FileStream<JsonFileSetReader, &SourceChunk::docs>;
+using CsvStream = FileStream<CsvFileSetReader, &SourceChunk::text>;
 
 class DefaultSourceFactory final : public SourceFactory {
  public:
