@@ -237,6 +237,11 @@ Result<std::unique_ptr<ColumnBatch>> PgCopyReader::Next() {
   if (!error_.ok()) return error_;
   if (stream_ended_) return std::unique_ptr<ColumnBatch>();
   auto batch = std::make_unique<ColumnBatch>(schema_);
+  if (last_rows_ > 0) {
+    for (int c = 0; c < batch->num_columns(); ++c) {
+      batch->mutable_column(c)->Reserve(last_rows_, last_value_bytes_[c]);
+    }
+  }
   int64_t rows = 0;
   int64_t bytes_before = parser_.stream_offset();
   auto fail = [&](Status st) -> Status {
@@ -268,6 +273,15 @@ Result<std::unique_ptr<ColumnBatch>> PgCopyReader::Next() {
   }
   rows_read_ += rows;
   if (rows == 0 && stream_ended_) return std::unique_ptr<ColumnBatch>();
+  last_rows_ = rows;
+  last_value_bytes_.resize(batch->num_columns());
+  for (int c = 0; c < batch->num_columns(); ++c) {
+    const Column& col = batch->column(c);
+    // Fixed-width columns are reserved by row count; only variable-width bytes are remembered.
+    last_value_bytes_[c] = FixedWidthOf(col.type_ref()) > 0
+                               ? 0
+                               : static_cast<int64_t>(col.value_buffer().size());
+  }
   return batch;
 }
 

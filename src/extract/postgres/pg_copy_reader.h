@@ -105,6 +105,10 @@ class PgCopyReader : public BatchReader {
   Status error_;  // the first error; returned again by later calls
   int64_t bytes_read_ = 0;
   int64_t rows_read_ = 0;
+  // The previous batch's rows and value bytes per column: the next batch reserves that much up
+  // front, so its buffers are not regrown (and copied) row by row.
+  int64_t last_rows_ = 0;
+  std::vector<int64_t> last_value_bytes_;
 };
 
 }  // namespace nilus
