@@ -55,9 +55,13 @@ struct RunCliOptions {
   bool full_refresh = false;
   std::string log_format = "text";  // text | json
   std::string progress = "auto";    // auto | always | never
+  // CDC only: "current" (the source's WAL position at start) or an LSN "X/Y"; empty: run
+  // until SIGINT/SIGTERM.
+  std::string until_lsn;
 };
 
-// `nilus run`: runs a batch pipeline and prints a summary per table. Exit code 0 when every
+// `nilus run`: runs a batch pipeline and prints a summary per table, or a CDC pipeline (one with
+// a cdc: section) until SIGINT/SIGTERM or --until-lsn. Exit code 0 when every
 // table loaded, 1 when a table failed (or the catalog could not be opened), 2 for an invalid
 // pipeline file.
 int RunPipeline(const RunCliOptions& options);

@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
 
   nilus::cli::RunCliOptions run_options;
-  auto* run = app.add_subcommand("run", "Run a batch pipeline: extract, normalize, load");
+  auto* run = app.add_subcommand(
+      "run", "Run a pipeline: a batch load, or CDC streaming when the file has a cdc: section");
   run->add_option("PIPELINE", run_options.path, "Pipeline YAML file")->required();
   run->add_flag("--dry-run", run_options.dry_run,
                 "Read a sample, show the inferred schema and planned changes; write nothing");
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
   run->add_option("--progress", run_options.progress, "auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  run->add_option("--until-lsn", run_options.until_lsn,
+                  "CDC: stop once everything up to this WAL position (X/Y, or 'current' for the "
+                  "position at start) is committed");
   std::string validate_path;
   auto* validate = app.add_subcommand("validate", "Check a pipeline file; list every error");
   validate->add_option("PIPELINE", validate_path, "Pipeline YAML file")->required();

@@ -1,8 +1,10 @@
 // `nilus run PIPELINE.yaml` and `nilus validate PIPELINE.yaml`: the batch pipeline runner with
 // its concrete sources, Iceberg destination, progress output and end-of-run summary.
+#include <signal.h>
 #include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -14,8 +16,10 @@
 
 #include "cli/commands.h"
 #include "core/logging.h"
+#include "core/lsn.h"
 #include "iceberg/catalog/sql_catalog.h"
 #include "iceberg/table.h"
+#include "pipeline/cdc/cdc_runner.h"
 #include "pipeline/concrete_factories.h"
 #include "pipeline/config.h"
 #include "pipeline/metadata/sqlite_metadata_store.h"
@@ -202,6 +206,60 @@ Json SummaryJson(const RunSummary& s, const std::string& ns) {
   return j;
 }
 
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+int RunCdc(const pipeline::PipelineConfig& config, const RunCliOptions& options,
+           pipeline::SinkFactory* sinks, const std::string& warehouse) {
+  pipeline::CdcRunnerOptions co;
+  if (options.until_lsn == "current") {
+    co.until_current = true;
+  } else if (!options.until_lsn.empty()) {
+    auto lsn = ParseLsn(options.until_lsn);
+    if (!lsn.ok()) {
+      Log().error("--until-lsn: {}", lsn.status().ToString());
+      return 2;
+    }
+    co.until_lsn = *lsn;
+  }
+  co.state_dir = warehouse + "/_nilus";
+  std::error_code ec;
+  std::filesystem::create_directories(co.state_dir, ec);
+  co.stop = &g_stop;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  pipeline::CdcRunner runner(config, sinks, co);
+  auto summary = runner.Run();
+  if (!summary.ok()) {
+    Log().error("{}", summary.status().ToString());
+    return 1;
+  }
+  Json j;
+  j["pipeline"] = config.name;
+  j["snapshot_taken"] = summary->snapshot_taken;
+  j["confirmed_lsn"] = LsnToString(summary->confirmed_lsn);
+  j["events"] = summary->events;
+  j["flushes"] = summary->flushes;
+  j["reconnects"] = summary->reconnects;
+  j["seconds"] = summary->seconds;
+  for (const auto& [name, c] : summary->tables) {
+    j["tables"][name] = {{"snapshot_rows", c.snapshot_rows},
+                         {"inserts", c.inserts},
+                         {"updates", c.updates},
+                         {"deletes", c.deletes},
+                         {"truncates", c.truncates},
+                         {"skipped", c.skipped},
+                         {"commits", c.commits}};
+  }
+  std::printf("%s\n", j.dump(options.log_format == "json" ? -1 : 2).c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int RunValidate(const std::string& path) {
@@ -235,8 +293,12 @@ int RunPipeline(const RunCliOptions& options) {
     return 2;
   }
   pipeline::PipelineConfig config = std::move(loaded).value();
-  if (config.cdc.has_value()) {
-    Log().error("{}: a pipeline with cdc: is not a batch pipeline (CDC comes later)", options.path);
+  if (!config.cdc.has_value() && !options.until_lsn.empty()) {
+    Log().error("{}: --until-lsn needs a pipeline with a cdc: section", options.path);
+    return 2;
+  }
+  if (config.cdc.has_value() && (options.dry_run || options.full_refresh)) {
+    Log().error("{}: --dry-run and --full-refresh are for batch pipelines", options.path);
     return 2;
   }
   std::string warehouse = config.destination.warehouse;
@@ -264,6 +326,7 @@ int RunPipeline(const RunCliOptions& options) {
   }
   auto sources = pipeline::MakeDefaultSourceFactory(&io);
   auto sinks = pipeline::MakeIcebergSinkFactory(catalog->get(), config.destination.ns);
+  if (config.cdc.has_value()) return RunCdc(config, options, sinks.get(), warehouse);
 
   std::unique_ptr<pipeline::SqliteMetadataStore> meta;
   if (!options.dry_run) {

@@ -25,11 +25,14 @@ bool IsPermanentConnectError(std::string_view msg) {
   return Contains(msg, "password authentication failed") || Contains(msg, "does not exist") ||
          Contains(msg, "no pg_hba.conf entry") || Contains(msg, "no password supplied") ||
          Contains(msg, "permission denied") || Contains(msg, "authentication failed") ||
+         Contains(msg, "must be superuser or replication role") ||
          Contains(msg, "invalid connection option") || Contains(msg, "invalid URI") ||
          Contains(msg, "missing \"=\"");
 }
 
-std::string Describe(PGconn* conn) {
+}  // namespace
+
+std::string PgDescribe(const pg_conn* conn) {
   const char* host = PQhost(conn);
   const char* port = PQport(conn);
   const char* db = PQdb(conn);
@@ -38,7 +41,40 @@ std::string Describe(PGconn* conn) {
                      port && *port ? port : "(default port)", db ? db : "", user ? user : "");
 }
 
-}  // namespace
+Result<pg_conn*> PgConnectRaw(const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& overrides) {
+  // With expand_dbname, keywords after "dbname" override what the URL or conninfo says.
+  std::vector<const char*> keys = {"dbname"};
+  std::vector<const char*> values = {url.c_str()};
+  for (const auto& [key, value] : overrides) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return Status::Internal("libpq could not allocate a connection");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    const std::string err = TrimMessage(PQerrorMessage(conn));
+    // A URL libpq cannot parse leaves no host/port to describe; never echo the URL itself,
+    // which may hold a password.
+    std::string msg = fmt::format("connecting to PostgreSQL at {}: {}", PgDescribe(conn), err);
+    PQfinish(conn);
+    if (IsPermanentConnectError(err)) return Status::IOError(std::move(msg), false);
+    return Status::Unavailable(std::move(msg));
+  }
+  return conn;
+}
+
+Status PgResultError(const pg_conn* conn, const pg_result* res, std::string_view what,
+                     std::string_view description) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string server = TrimMessage(res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  if (server.empty()) server = TrimMessage(PQerrorMessage(conn));
+  std::string msg = fmt::format("{} on {}: {}", what, description, server);
+  if (PQstatus(conn) == CONNECTION_BAD) return Status::Unavailable(std::move(msg));
+  return PgStatusFromSqlState(state ? state : "", std::move(msg));
+}
 
 // ---------------------------------------------------------------------------------------------
 // PgRows
@@ -93,20 +129,8 @@ PgConnection::~PgConnection() {
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
-  const char* keys[] = {"dbname", nullptr};
-  const char* values[] = {url.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
-  if (conn == nullptr) return Status::Internal("libpq could not allocate a connection");
-  if (PQstatus(conn) != CONNECTION_OK) {
-    const std::string err = TrimMessage(PQerrorMessage(conn));
-    // A URL libpq cannot parse leaves no host/port to describe; never echo the URL itself,
-    // which may hold a password.
-    std::string msg = fmt::format("connecting to PostgreSQL at {}: {}", Describe(conn), err);
-    PQfinish(conn);
-    if (IsPermanentConnectError(err)) return Status::IOError(std::move(msg), false);
-    return Status::Unavailable(std::move(msg));
-  }
-  std::unique_ptr<PgConnection> c(new PgConnection(conn, Describe(conn)));
+  NILUS_ASSIGN_OR_RAISE(PGconn * conn, PgConnectRaw(url));
+  std::unique_ptr<PgConnection> c(new PgConnection(conn, PgDescribe(conn)));
   c->cancel_ = PQgetCancel(conn);
   NILUS_RETURN_NOT_OK(
       c->Exec("SET client_encoding = 'UTF8'; SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
@@ -123,12 +147,7 @@ void PgConnection::RequestCancel() {
 bool PgConnection::is_ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 Status PgConnection::ErrorFrom(const pg_result* res, std::string_view what) const {
-  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string server = TrimMessage(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
-  if (server.empty()) server = TrimMessage(PQerrorMessage(conn_));
-  std::string msg = fmt::format("{} on {}: {}", what, description_, server);
-  if (PQstatus(conn_) == CONNECTION_BAD) return Status::Unavailable(std::move(msg));
-  return PgStatusFromSqlState(state ? state : "", std::move(msg));
+  return PgResultError(conn_, res, what, description_);
 }
 
 Status PgConnection::Exec(const std::string& sql) {

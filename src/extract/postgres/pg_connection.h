@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -41,6 +42,8 @@ class PgRows {
   std::string_view Get(int row, int col) const;
   // The cell parsed as an integer; InvalidArgument when it is null or not a number.
   Result<int64_t> GetInt(int row, int col) const;
+  // The libpq result (nullptr when empty), for callers that need more than text cells.
+  const pg_result* raw() const { return res_; }
 
  private:
   friend class PgConnection;
@@ -108,6 +111,23 @@ class PgConnection {
   std::string description_;
   char* copy_buffer_ = nullptr;  // the last PQgetCopyData buffer, freed on the next read
 };
+
+// Opens a libpq connection to `url` (a URL or key=value string). Each of `overrides` (keyword,
+// value) replaces what the URL says, e.g. {"replication", "database"}. Failures map as for
+// PgConnection::Open, and the message describes the server as PgDescribe does (never the
+// password). The caller owns the connection and must PQfinish it. Shared by PgConnection and
+// ReplicationSession.
+Result<pg_conn*> PgConnectRaw(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& overrides = {});
+
+// "host:port/dbname as user" for `conn`, for messages.
+std::string PgDescribe(const pg_conn* conn);
+
+// The Status for a failed result on `conn`, or for the connection's last error when `res` is
+// null: "<what> on <description>: <server message>", mapped by PgStatusFromSqlState, and
+// Unavailable whenever the connection itself is broken.
+Status PgResultError(const pg_conn* conn, const pg_result* res, std::string_view what,
+                     std::string_view description);
 
 // Maps a SQLSTATE to our status codes: class 08 (connection), 40001/40P01, 57P0x, 53xxx are
 // retryable Unavailable; 42P01 (undefined table), 42703 (undefined column), 3F000 (undefined
