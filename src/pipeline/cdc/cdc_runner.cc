@@ -15,6 +15,7 @@
 #include "extract/postgres/pg_table_reader.h"
 #include "extract/postgres/pgoutput.h"
 #include "extract/postgres/replication_session.h"
+#include "pipeline/cdc/cdc_metrics.h"
 #include "pipeline/cdc/cdc_table.h"
 #include "pipeline/cdc/row_json.h"
 
@@ -107,6 +108,10 @@ struct CdcRunner::Rep {
   Clock::time_point last_status = Clock::now();
   Clock::time_point last_heartbeat = Clock::now();
   int proto_version = 1;
+  std::unique_ptr<CdcMetrics> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  Clock::time_point last_probe = Clock::now() - std::chrono::hours(1);
+  int64_t newest_commit_time_us = 0;
   Lsn replay_lsn = 0;  // the WAL position of the spilled message being replayed
 
   bool Stopping() const { return options.stop != nullptr && options.stop->load(); }
@@ -130,7 +135,30 @@ struct CdcRunner::Rep {
   Status Replay(uint32_t xid, const pgoutput::StreamCommit& commit);
   void DropUncommitted();
   Status SendStatus(ReplicationSession* session, bool reply);
+  // Every few seconds: lag and retained WAL from the server, for /metrics.
+  void ProbeServer();
 };
+
+void CdcRunner::Rep::ProbeServer() {
+  const auto now = Clock::now();
+  if (now - last_probe < std::chrono::seconds(5)) return;
+  last_probe = now;
+  auto rows = catalog->Query(
+      "SELECT (pg_catalog.pg_current_wal_lsn() - confirmed_flush_lsn)::bigint, "
+      "(pg_catalog.pg_current_wal_lsn() - restart_lsn)::bigint FROM "
+      "pg_catalog.pg_replication_slots "
+      "WHERE slot_name = $1",
+      {config.cdc->slot});
+  if (!rows.ok() || rows->num_rows() != 1) return;
+  const int64_t lag = rows->GetInt(0, 0).ValueOr(0);
+  const int64_t retained = rows->GetInt(0, 1).ValueOr(0);
+  const bool busy = in_txn || uncommitted_changes > 0;
+  const double lag_s = busy && newest_commit_time_us > 0
+                           ? std::max<double>(0, (NowMicros() - newest_commit_time_us) / 1e6)
+                           : 0;
+  metrics->SetLag(lag, lag_s);
+  metrics->SetRetainedWal(retained);
+}
 
 CdcRunner::CdcRunner(PipelineConfig config, SinkFactory* sinks, CdcRunnerOptions options)
     : rep_(std::make_unique<Rep>()) {
@@ -242,6 +270,7 @@ Status CdcRunner::Rep::Snapshot(ReplicationSession* session) {
                            created.consistent_point, now, std::nullopt, std::nullopt);
       }
       t->counters->snapshot_rows += batch->num_rows();
+      metrics->AddEvents(t->source, 'r', batch->num_rows());
       NILUS_RETURN_NOT_OK(log_sink->Write(std::move(log)));
       if (mirror_sink) NILUS_RETURN_NOT_OK(mirror_sink->Write(std::move(batch)));
     }
@@ -325,6 +354,7 @@ Status CdcRunner::Rep::CommitTable(TableState* t) {
     NILUS_RETURN_NOT_OK_CTX(t->changelog->Commit(req).status(), t->changelog_name);
     t->changelog_pos = t->pushed_pos;
     ++t->counters->commits;
+    metrics->AddCommit(t->changelog_name);
     if (options.after_commit_hook)
       NILUS_RETURN_NOT_OK(options.after_commit_hook(t->changelog_name));
   }
@@ -332,6 +362,7 @@ Status CdcRunner::Rep::CommitTable(TableState* t) {
     NILUS_RETURN_NOT_OK_CTX(t->mirror->Commit(req).status(), t->mirror_name);
     t->mirror_pos = t->pushed_pos;
     ++t->counters->commits;
+    metrics->AddCommit(t->mirror_name);
     if (options.after_commit_hook) NILUS_RETURN_NOT_OK(options.after_commit_hook(t->mirror_name));
   }
   t->has_uncommitted = false;
@@ -346,6 +377,7 @@ Status CdcRunner::Rep::OnTruncate(TableState* t, Lsn lsn) {
   }
   ++t->counters->truncates;
   ++summary.events;
+  metrics->AddEvents(t->source, 't', 1);
   // Changes before the truncate go to the change log; the mirror's open round is moot.
   NILUS_RETURN_NOT_OK(Push(t));
   auto log = std::make_unique<ColumnBatch>(ChangelogSchema());
@@ -616,6 +648,7 @@ void CdcRunner::Rep::DropUncommitted() {
 
 Status CdcRunner::Rep::SendStatus(ReplicationSession* session, bool reply) {
   last_status = Clock::now();
+  metrics->SetConfirmedLsn(confirmed);
   const Lsn written = std::max(server_lsn, confirmed);
   return session->SendStatus(written, confirmed, confirmed, reply);
 }
@@ -631,7 +664,9 @@ Status CdcRunner::Rep::Flush(ReplicationSession* session) {
   last_flush = Clock::now();
   if (any) {
     ++summary.flushes;
-    summary.flush_seconds += std::chrono::duration<double>(last_flush - start).count();
+    const double secs = std::chrono::duration<double>(last_flush - start).count();
+    summary.flush_seconds += secs;
+    metrics->ObserveFlush(secs);
   }
   // Everything received is committed: the newest finished transaction may be confirmed.
   if (flushable > confirmed) {
@@ -688,6 +723,7 @@ Status CdcRunner::Rep::Stream(ReplicationSession* session) {
       confirmed = flushable;
       NILUS_RETURN_NOT_OK(SendStatus(session, false));
     }
+    ProbeServer();
     if (now - last_status >= options.status_interval) {
       NILUS_RETURN_NOT_OK(SendStatus(session, false));
     }
@@ -710,6 +746,13 @@ Result<CdcRunSummary> CdcRunner::Run() {
   if (!r.config.cdc) return Status::Invalid("the pipeline has no cdc: section");
   if (r.config.source.kind != SourceKind::kPostgres) {
     return Status::Invalid("cdc: needs source.kind postgres");
+  }
+  r.metrics = std::make_unique<CdcMetrics>(r.config.name);
+  if (r.config.cdc->metrics_port) {
+    NILUS_ASSIGN_OR_RAISE(r.metrics_server,
+                          MetricsServer::Start("0.0.0.0", *r.config.cdc->metrics_port,
+                                               [m = r.metrics.get()] { return m->Render(); }));
+    Log().info("serving /metrics on port {}", r.metrics_server->port());
   }
   int attempt = 0;
   auto backoff = r.options.backoff_initial;
@@ -782,6 +825,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
       return st;
     }
     ++r.summary.reconnects;
+    r.metrics->AddReconnect();
     Log().warn("{}; reconnecting in {} ms", st.ToString(), backoff.count());
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, r.options.backoff_max);
