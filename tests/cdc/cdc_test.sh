@@ -14,12 +14,19 @@
 #   cdc_test.sh NILUS_BIN basic   updates, deletes, a key change, a 1 MB TOAST value under many
 #                                 updates of other columns, truncate, an added and a dropped
 #                                 column, checked after each step.
+#   cdc_test.sh NILUS_BIN resilience
+#                                 on a PostgreSQL cluster of its own (scripts/pg): a server
+#                                 restart while nilus streams, a 1,000,000-row transaction
+#                                 streamed before its commit (logical_decoding_work_mem 1MB)
+#                                 with nilus's peak RSS printed and bounded, /metrics scraped,
+#                                 SIGTERM ending the run with exit code 0; then the mirror must
+#                                 equal the source.
 #
 # Environment: NILUS_CDC_SEED (random seed, printed), NILUS_CDC_KEEP=1 keeps the work directory.
 set -uo pipefail
 
-if [[ $# -ne 2 || ! "$2" =~ ^(crash|basic)$ ]]; then
-  echo "usage: cdc_test.sh NILUS_BIN crash|basic" >&2
+if [[ $# -ne 2 || ! "$2" =~ ^(crash|basic|resilience)$ ]]; then
+  echo "usage: cdc_test.sh NILUS_BIN crash|basic|resilience" >&2
   exit 2
 fi
 if [[ -z "${NILUS_TEST_PG_URL:-}" ]]; then
@@ -39,9 +46,17 @@ RANDOM="${seed}"
 tag="$(date +%s%N | tail -c 7)${RANDOM}"
 db="nilus_cdc_${tag}"
 slot="nilus_cdc_${tag}"
-base_url="${NILUS_TEST_PG_URL}"
-url="${base_url%/*}/${db}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/nilus-cdc.XXXXXX")"
+chmod 755 "${work}"
+base_url="${NILUS_TEST_PG_URL}"
+if [[ "${scenario}" == resilience ]]; then
+  # A server of our own: this scenario restarts it.
+  base_url="$("${here}/../../scripts/pg" start "${work}/pg" 2>"${work}/pg.log")" || {
+    cat "${work}/pg.log" >&2
+    exit 1
+  }
+fi
+url="${base_url%/*}/${db}"
 wh="${work}/warehouse"
 echo "cdc: ${scenario}, seed=${seed} database=${db} (rerun with NILUS_CDC_SEED=${seed})"
 
@@ -53,6 +68,7 @@ cleanup() {
   psql -X -q "${base_url}" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
       WHERE slot_name = '${slot}'" >/dev/null 2>&1
   psql -X -q "${base_url}" -c "DROP DATABASE IF EXISTS ${db} WITH (FORCE)" >/dev/null 2>&1
+  [[ "${scenario}" == resilience ]] && "${here}/../../scripts/pg" destroy "${work}/pg" >/dev/null 2>&1
   if [[ "${NILUS_CDC_KEEP:-0}" == 1 ]]; then echo "cdc: kept ${work}"; else rm -rf "${work}"; fi
 }
 trap cleanup EXIT
@@ -64,6 +80,7 @@ fail() {
   failed=1
 }
 
+extra_cdc=""
 write_pipeline() {  # TABLE...
   {
     echo "name: cdc_${scenario}"
@@ -75,7 +92,7 @@ write_pipeline() {  # TABLE...
     echo "destination:"
     echo "  warehouse: ${wh}"
     echo "  namespace: cdc"
-    echo "cdc: { slot: ${slot}, publication: ${slot}, flush_interval: 1s }"
+    echo "cdc: { slot: ${slot}, publication: ${slot}, flush_interval: 1s${extra_cdc} }"
   } >"${work}/pipeline.yaml"
 }
 
@@ -139,6 +156,54 @@ if [[ "${scenario}" == crash ]]; then
   node "${here}/check_changelog.mjs" "$(metadata_of pgbench_history__changelog)" "${history_rows}" ||
     fail "pgbench_history: change log"
   echo "cdc: pgbench_history has ${history_rows} rows"
+elif [[ "${scenario}" == resilience ]]; then
+  sql -c "CREATE TABLE events (id bigint PRIMARY KEY, kind text, payload text)"
+  psql -X -q "${base_url}" -c "ALTER SYSTEM SET logical_decoding_work_mem = '1MB'" -c "SELECT pg_reload_conf()" >/dev/null
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  extra_cdc=", metrics_port: ${port}"
+  write_pipeline events
+  "${nilus}" run "${work}/pipeline.yaml" >"${work}/stream.out" 2>"${work}/stream.err" &
+  run_pid=$!
+  for i in $(seq 1 20); do
+    sql -c "INSERT INTO events SELECT g, 'before restart', md5(g::text) FROM generate_series($((i * 100)), $((i * 100 + 99))) g"
+  done
+  sleep 2
+  "${here}/../../scripts/pg" restart "${work}/pg" 2>>"${work}/pg.log" || fail "restart failed"
+  for i in $(seq 21 40); do
+    sql -c "INSERT INTO events SELECT g, 'after restart', md5(g::text) FROM generate_series($((i * 100)), $((i * 100 + 99))) g" 2>/dev/null ||
+      { sleep 1; sql -c "INSERT INTO events SELECT g, 'after restart', md5(g::text) FROM generate_series($((i * 100)), $((i * 100 + 99))) g"; }
+  done
+  sql -c "UPDATE events SET kind = 'updated' WHERE id % 7 = 0; DELETE FROM events WHERE id % 11 = 0"
+  # One transaction of 1,000,000 rows: streamed in blocks before its commit, spilled by nilus.
+  sql -c "INSERT INTO events SELECT g, 'big', 'x' FROM generate_series(1000000, 1999999) g"
+  lsn="$(sql -At -c "SELECT pg_current_wal_lsn()")"
+  # Wait until nilus confirmed the big transaction (the slot passed it), at most 10 minutes.
+  for ((w = 0; w < 600; ++w)); do
+    confirmed_ok="$(sql -At -c "SELECT confirmed_flush_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${slot}'")"
+    [[ "${confirmed_ok}" == t ]] && break
+    kill -0 "${run_pid}" 2>/dev/null || break
+    sleep 1
+  done
+  [[ "${confirmed_ok:-f}" == t ]] || fail "the slot did not pass ${lsn}"
+  metrics="$(curl -fsS "http://127.0.0.1:${port}/metrics" 2>&1)" || fail "/metrics: ${metrics}"
+  for m in nilus_cdc_events_total nilus_cdc_commits_total nilus_cdc_flush_duration_seconds_bucket \
+           nilus_cdc_source_lag_bytes nilus_cdc_slot_retained_wal_bytes nilus_cdc_reconnects_total; do
+    grep -q "^${m}" <<<"${metrics}" || fail "/metrics lacks ${m}"
+  done
+  grep -q 'nilus_cdc_reconnects_total{pipeline="cdc_resilience"} [1-9]' <<<"${metrics}" ||
+    fail "/metrics shows no reconnect after the server restart"
+  hwm_kb="$(awk '/VmHWM/ { print $2 }' "/proc/${run_pid}/status" 2>/dev/null)"
+  echo "cdc: nilus peak RSS while streaming 1,000,000 changes in one transaction: $((${hwm_kb:-0} / 1024)) MB"
+  # Bounded: the transaction is spilled, not held (a sanitizer build needs more than a plain one).
+  ((${hwm_kb:-0} < 1500 * 1024)) || fail "peak RSS ${hwm_kb} kB is not bounded"
+  kill -TERM "${run_pid}"
+  wait "${run_pid}"
+  rc=$?
+  run_pid=""
+  [[ "${rc}" == 0 ]] || { tail -20 "${work}/stream.err" >&2; fail "SIGTERM: nilus exited with ${rc}, not 0"; }
+  grep -E 'reconnecting' "${work}/stream.err" | head -2
+  run_until_current
+  check_mirror events "id, kind, payload" "id,kind,payload"
 else
   sql <<'SQL'
 CREATE TABLE items (id int PRIMARY KEY, name text, qty int, price numeric(10,2), tags text[],

@@ -116,7 +116,25 @@ struct CdcRunner::Rep {
 
   bool Stopping() const { return options.stop != nullptr && options.stop->load(); }
   int64_t PushBytes() const {
-    return options.push_bytes > 0 ? options.push_bytes : config.resources.memory_budget / 4;
+    return options.push_bytes > 0 ? options.push_bytes : config.resources.memory_budget / 8;
+  }
+  ReplicationSession* session = nullptr;  // while streaming
+  // Inside a huge (streamed) transaction: push and commit part of it once the budgets are
+  // reached. Positions are per change, so a partly committed transaction resumes exactly; the
+  // slot is confirmed only past its end.
+  Status BoundMemory() {
+    int64_t bytes = 0;
+    for (auto& t : tables) bytes += t->table->pending_bytes();
+    if (bytes > PushBytes()) NILUS_RETURN_NOT_OK(PushAll());
+    int64_t sink_bytes = 0;
+    for (auto& t : tables) {
+      if (t->mirror) sink_bytes += t->mirror->pending_bytes();
+    }
+    if (uncommitted_changes >= options.flush_max_changes ||
+        sink_bytes > config.resources.memory_budget / 4) {
+      return Flush(session);
+    }
+    return Status::OK();
   }
 
   Status Prepare(ReplicationSession* session);
@@ -304,6 +322,8 @@ Status CdcRunner::Rep::OnChange(TableState* t, CdcChange change) {
     ++t->counters->skipped;
     return Status::OK();
   }
+  metrics->AddEvents(t->source, change.op, 1);
+  newest_commit_time_us = change.commit_time_us;
   switch (change.op) {
     case 'c':
       ++t->counters->inserts;
@@ -453,6 +473,7 @@ Status CdcRunner::Rep::Replay(uint32_t xid, const pgoutput::StreamCommit& commit
   if (it != spills.end()) {
     Spill& s = *it->second;
     pgoutput::PgOutputDecoder dec(proto_version);
+    int64_t replayed = 0;
     // Replayed messages were sent inside a stream block: they carry their xid.
     std::string start(1, 'S');
     const uint32_t be = __builtin_bswap32(xid);
@@ -482,6 +503,7 @@ Status CdcRunner::Rep::Replay(uint32_t xid, const pgoutput::StreamCommit& commit
         if (!aborted) {
           replay_lsn = lsn;
           NILUS_RETURN_NOT_OK(fn(payload));
+          if ((++replayed & 1023) == 0) NILUS_RETURN_NOT_OK(BoundMemory());
         }
         off += 12 + len;
       }
@@ -507,11 +529,6 @@ Status CdcRunner::Rep::Replay(uint32_t xid, const pgoutput::StreamCommit& commit
           return Status::Corruption(fmt::format("spill file {} is truncated", s.path));
         }
         NILUS_RETURN_NOT_OK(each(chunk.data(), chunk.size(), one));
-        if (pending_changes > 0 && (summary.events % 4096) == 0) {
-          int64_t bytes = 0;
-          for (auto& t : tables) bytes += t->table->pending_bytes();
-          if (bytes > PushBytes()) NILUS_RETURN_NOT_OK(PushAll());
-        }
       }
     }
     spills.erase(it);
@@ -681,6 +698,7 @@ Status CdcRunner::Rep::Stream(ReplicationSession* session) {
   so.slot = config.cdc->slot;
   so.publication = config.cdc->publication;
   NILUS_RETURN_NOT_OK(session->StartReplication(so));
+  this->session = session;
   proto_version = session->proto_version();
   pgoutput::PgOutputDecoder dec(proto_version);
   Log().info("streaming from slot {} (pgoutput protocol {})", so.slot, proto_version);
@@ -709,14 +727,9 @@ Status CdcRunner::Rep::Stream(ReplicationSession* session) {
         if (k->reply_requested) NILUS_RETURN_NOT_OK(SendStatus(session, false));
       }
     }
-    if (pending_changes > 0) {
-      int64_t bytes = 0;
-      for (auto& t : tables) bytes += t->table->pending_bytes();
-      if (bytes > PushBytes()) NILUS_RETURN_NOT_OK(PushAll());
-    }
+    if (pending_changes > 0) NILUS_RETURN_NOT_OK(BoundMemory());
     const auto now = Clock::now();
-    if (uncommitted_changes > 0 &&
-        (now - last_flush >= interval || uncommitted_changes >= options.flush_max_changes)) {
+    if (uncommitted_changes > 0 && now - last_flush >= interval) {
       NILUS_RETURN_NOT_OK(Flush(session));
     }
     if (uncommitted_changes == 0 && !in_txn && flushable > confirmed) {
