@@ -211,8 +211,10 @@ std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
 int RunCdc(const pipeline::PipelineConfig& config, const RunCliOptions& options,
-           pipeline::SinkFactory* sinks, const std::string& warehouse) {
+           pipeline::SinkFactory* sinks, const std::string& warehouse,
+           pipeline::MetadataSink* metadata) {
   pipeline::CdcRunnerOptions co;
+  co.metadata = metadata;
   if (options.until_lsn == "current") {
     co.until_current = true;
   } else if (!options.until_lsn.empty()) {
@@ -240,6 +242,7 @@ int RunCdc(const pipeline::PipelineConfig& config, const RunCliOptions& options,
   }
   Json j;
   j["pipeline"] = config.name;
+  j["run_id"] = summary->run_id;
   j["snapshot_taken"] = summary->snapshot_taken;
   j["confirmed_lsn"] = LsnToString(summary->confirmed_lsn);
   j["events"] = summary->events;
@@ -326,7 +329,6 @@ int RunPipeline(const RunCliOptions& options) {
   }
   auto sources = pipeline::MakeDefaultSourceFactory(&io);
   auto sinks = pipeline::MakeIcebergSinkFactory(catalog->get(), config.destination.ns);
-  if (config.cdc.has_value()) return RunCdc(config, options, sinks.get(), warehouse);
 
   std::unique_ptr<pipeline::SqliteMetadataStore> meta;
   if (!options.dry_run) {
@@ -338,6 +340,8 @@ int RunPipeline(const RunCliOptions& options) {
       Log().warn("run metadata is not recorded: {}", opened.status().ToString());
     }
   }
+
+  if (config.cdc.has_value()) return RunCdc(config, options, sinks.get(), warehouse, meta.get());
 
   pipeline::RunnerOptions ro;
   ro.dry_run = options.dry_run;

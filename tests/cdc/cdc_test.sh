@@ -242,6 +242,11 @@ SQL
   sql -c "TRUNCATE items; INSERT INTO items (id, name, qty) VALUES (1, 'after truncate', 1)"
   run_until_current
   check_mirror items "id, name, qty, price, note" "id,name,qty,price,note"
+  # Run metadata: one cdc run per process, each with its table's load records and LSNs.
+  runs="$(sqlite3 "${wh}/_nilus/metadata.db" "SELECT count(*) FROM runs_info WHERE mode = 'cdc' AND status = 'succeeded'")"
+  [[ "${runs}" == 6 ]] || fail "runs_info holds ${runs} succeeded cdc runs, not 6"
+  lsns="$(sqlite3 "${wh}/_nilus/metadata.db" "SELECT count(DISTINCT committed_lsn) FROM load_info WHERE table_name = 'items__changelog'")"
+  ((lsns >= 6)) || fail "load_info holds ${lsns} distinct committed LSNs of the change log"
 fi
 
 if [[ "${failed}" != 0 ]]; then

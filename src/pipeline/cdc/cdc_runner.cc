@@ -15,6 +15,7 @@
 #include "extract/postgres/pg_table_reader.h"
 #include "extract/postgres/pgoutput.h"
 #include "extract/postgres/replication_session.h"
+#include "iceberg/uuid_util.h"
 #include "pipeline/cdc/cdc_metrics.h"
 #include "pipeline/cdc/cdc_table.h"
 #include "pipeline/cdc/row_json.h"
@@ -155,7 +156,91 @@ struct CdcRunner::Rep {
   Status SendStatus(ReplicationSession* session, bool reply);
   // Every few seconds: lag and retained WAL from the server, for /metrics.
   void ProbeServer();
+  // Run metadata: the run's start, each table's cumulative stage records, the run's end.
+  MetaTime started_at{};
+  Clock::time_point started = Clock::now();
+  void ReportBegin();
+  void ReportTables();
+  void ReportFinish(const Status& st);
 };
+
+static MetaTime MetaNow() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+void CdcRunner::Rep::ReportBegin() {
+  if (options.metadata == nullptr) return;
+  RunInfo info;
+  info.run_id = summary.run_id;
+  info.pipeline = config.name;
+  info.mode = RunMode::kCdc;
+  info.started_at = started_at;
+  info.nilus_version = "0.1.0";
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) == 0) info.host = host;
+  info.load_id = summary.run_id;
+  info.tables_total = static_cast<int32_t>(config.source.tables.size());
+  Status st = options.metadata->BeginRun(info);
+  if (!st.ok()) Log().warn("run metadata: {}", st.ToString());
+}
+
+void CdcRunner::Rep::ReportTables() {
+  if (options.metadata == nullptr) return;
+  const MetaTime now = MetaNow();
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  std::vector<ExtractInfo> ex;
+  std::vector<NormalizeInfo> norm;
+  std::vector<LoadInfo> loads;
+  for (auto& t : tables) {
+    const CdcTableCounters& c = *t->counters;
+    const int64_t rows = c.inserts + c.updates + c.deletes + c.truncates + c.snapshot_rows;
+    auto fill = [&](StageInfo* s, const std::string& name) {
+      s->run_id = summary.run_id;
+      s->table_name = name;
+      s->status = StageStatus::kRunning;
+      s->started_at = started_at;
+      s->finished_at = now;
+      s->duration_ms = ms;
+      s->row_count = rows;
+    };
+    ExtractInfo e;
+    fill(&e, t->mirror_name);
+    e.source_kind = "postgres";
+    e.source_table = t->source;
+    e.lsn_to = LsnToString(t->changelog_pos.lsn);
+    ex.push_back(std::move(e));
+    NormalizeInfo n;
+    fill(&n, t->mirror_name);
+    norm.push_back(std::move(n));
+    for (int k = 0; k < 2; ++k) {
+      if (k == 0 && !t->mirror) continue;
+      LoadInfo l;
+      fill(&l, k == 0 ? t->mirror_name : t->changelog_name);
+      l.destination_table = sinks->QualifiedName(l.table_name);
+      l.write_disposition = k == 0 ? "merge" : "append";
+      l.load_id = fmt::format("cdc/{}", config.cdc->slot);
+      l.committed_lsn = LsnToString(k == 0 ? t->mirror_pos.lsn : t->changelog_pos.lsn);
+      loads.push_back(std::move(l));
+    }
+  }
+  for (Status s : {options.metadata->RecordExtract(ex), options.metadata->RecordNormalize(norm),
+                   options.metadata->RecordLoad(loads)}) {
+    if (!s.ok()) Log().warn("run metadata: {}", s.ToString());
+  }
+}
+
+void CdcRunner::Rep::ReportFinish(const Status& st) {
+  if (options.metadata == nullptr) return;
+  ReportTables();
+  RunFinish fin;
+  fin.run_id = summary.run_id;
+  fin.status = st.ok() ? RunStatus::kSucceeded : RunStatus::kFailed;
+  fin.finished_at = MetaNow();
+  if (!st.ok()) fin.error = st.ToString();
+  Status s = options.metadata->FinishRun(fin);
+  if (!s.ok()) Log().warn("run metadata: {}", s.ToString());
+}
 
 void CdcRunner::Rep::ProbeServer() {
   const auto now = Clock::now();
@@ -684,6 +769,7 @@ Status CdcRunner::Rep::Flush(ReplicationSession* session) {
     const double secs = std::chrono::duration<double>(last_flush - start).count();
     summary.flush_seconds += secs;
     metrics->ObserveFlush(secs);
+    ReportTables();
   }
   // Everything received is committed: the newest finished transaction may be confirmed.
   if (flushable > confirmed) {
@@ -760,6 +846,9 @@ Result<CdcRunSummary> CdcRunner::Run() {
   if (r.config.source.kind != SourceKind::kPostgres) {
     return Status::Invalid("cdc: needs source.kind postgres");
   }
+  r.summary.run_id = iceberg::NewUuidV4();
+  r.started_at = MetaNow();
+  r.ReportBegin();
   r.metrics = std::make_unique<CdcMetrics>(r.config.name);
   if (r.config.cdc->metrics_port) {
     NILUS_ASSIGN_OR_RAISE(r.metrics_server,
@@ -835,6 +924,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
     r.DropUncommitted();
     if (!st.retryable() || r.Stopping() ||
         (r.options.max_attempts > 0 && ++attempt >= r.options.max_attempts)) {
+      r.ReportFinish(st);
       return st;
     }
     ++r.summary.reconnects;
@@ -843,6 +933,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, r.options.backoff_max);
   }
+  r.ReportFinish(Status::OK());
   r.summary.confirmed_lsn = r.confirmed;
   r.summary.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return r.summary;

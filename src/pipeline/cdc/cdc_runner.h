@@ -36,6 +36,7 @@
 #include "core/lsn.h"
 #include "core/result.h"
 #include "pipeline/config.h"
+#include "pipeline/metadata/metadata_sink.h"
 #include "pipeline/runner.h"
 
 namespace nilus::pipeline {
@@ -65,6 +66,9 @@ struct CdcRunnerOptions {
   std::chrono::milliseconds backoff_max{30000};
   // Standby status updates are sent at least this often.
   std::chrono::milliseconds status_interval{10000};
+  // Run metadata (not owned; nullptr: none): one run per process lifetime, mode cdc, with the
+  // stage records of every table re-sent (replaced) after each flush. Errors are logged only.
+  MetadataSink* metadata = nullptr;
   // Tests: called after each destination table commit; an error stops the run there as if it
   // crashed.
   std::function<Status(const std::string& table)> after_commit_hook;
@@ -77,6 +81,7 @@ struct CdcTableCounters {
 };
 
 struct CdcRunSummary {
+  std::string run_id;
   bool snapshot_taken = false;
   Lsn confirmed_lsn = 0;  // the slot's confirmed position when Run() returned
   Lsn target_lsn = 0;     // until_lsn / current position, when given
