@@ -130,21 +130,21 @@ run_until_current() {  # the run must succeed
 }
 
 if [[ "${scenario}" == crash ]]; then
-  kills="${NILUS_CDC_KILLS:-10}"
+  if [[ "${NILUS_SLOW_TESTS:-0}" == 1 ]]; then kills="${NILUS_CDC_KILLS:-40}"; else kills="${NILUS_CDC_KILLS:-10}"; fi
   "${pgbin}/pgbench" -q -i -s 1 "${url}" >"${work}/pgbench-init.log" 2>&1 || {
     cat "${work}/pgbench-init.log" >&2
     exit 1
   }
   write_pipeline pgbench_accounts pgbench_branches pgbench_tellers pgbench_history
   # About 20 transactions a second for the whole series of kills (5 row changes each).
-  duration=$((kills * 3 + 10))
+  duration=$((kills * 4 + 10))
   "${pgbin}/pgbench" -n -c 2 -R 20 -T "${duration}" "${url}" >"${work}/pgbench.log" 2>&1 &
   bench_pid=$!
   for ((k = 1; k <= kills; ++k)); do
     "${nilus}" run "${work}/pipeline.yaml" >>"${work}/killed.out" 2>>"${work}/killed.err" &
     run_pid=$!
-    # 0.3 .. 3.3 s: early kills hit the snapshot, later ones streaming and commits.
-    sleep "$((RANDOM % 4)).$((RANDOM % 10))"
+    # 0 .. 5 s: early kills hit the snapshot, later ones streaming and commits.
+    sleep "$((RANDOM % 5)).$((RANDOM % 10))"
     kill -9 "${run_pid}" 2>/dev/null
     wait "${run_pid}" 2>/dev/null
     run_pid=""

@@ -16,7 +16,8 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:?usage: run_fuzz.sh BUILD_DIR}"
-seconds="${NILUS_FUZZ_SECONDS:-20}"
+if [[ "${NILUS_SLOW_TESTS:-0}" == 1 ]]; then default_seconds=600; else default_seconds=20; fi
+seconds="${NILUS_FUZZ_SECONDS:-${default_seconds}}"
 cxx="${NILUS_FUZZ_CXX:-clang++}"
 mkdir -p "${build}"
 build="$(cd "${build}" && pwd)"
