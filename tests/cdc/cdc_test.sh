@@ -143,8 +143,9 @@ if [[ "${scenario}" == crash ]]; then
   for ((k = 1; k <= kills; ++k)); do
     "${nilus}" run "${work}/pipeline.yaml" >>"${work}/killed.out" 2>>"${work}/killed.err" &
     run_pid=$!
-    # 0 .. 5 s: early kills hit the snapshot, later ones streaming and commits.
-    sleep "$((RANDOM % 5)).$((RANDOM % 10))"
+    # The first kill lands during the initial snapshot (100,000 rows), the others at 0 .. 5 s:
+    # in streaming and in commits.
+    if ((k == 1)); then sleep "0.$((RANDOM % 6 + 3))"; else sleep "$((RANDOM % 5)).$((RANDOM % 10))"; fi
     kill -9 "${run_pid}" 2>/dev/null
     wait "${run_pid}" 2>/dev/null
     run_pid=""
@@ -156,6 +157,9 @@ if [[ "${scenario}" == crash ]]; then
   check_mirror pgbench_accounts "aid, bid, abalance, filler" "aid,bid,abalance,filler"
   check_mirror pgbench_branches "bid, bbalance, filler" "bid,bbalance,filler"
   check_mirror pgbench_tellers "tid, bid, tbalance, filler" "tid,bid,tbalance,filler"
+  node "${here}/check_changelog.mjs" "$(metadata_of pgbench_accounts__changelog)" 100000 snapshot ||
+    fail "pgbench_accounts: the change log's snapshot rows"
+  grep -c "initial snapshot did not finish" "${work}/killed.err" | sed 's/^/cdc: interrupted snapshots restarted: /'
   history_rows="$(sql -At -c "SELECT count(*) FROM pgbench_history")"
   node "${here}/check_changelog.mjs" "$(metadata_of pgbench_history__changelog)" "${history_rows}" ||
     fail "pgbench_history: change log"

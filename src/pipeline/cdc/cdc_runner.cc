@@ -659,56 +659,39 @@ Status CdcRunner::Rep::HandlePayload(std::string_view payload, Lsn wal_start,
       NILUS_ASSIGN_OR_RAISE(bool changed, t->table->OnRelation(*r, catalog.get()));
       if (changed) Log().info("{}: relation has {} columns", t->source, r->columns.size());
     }
-  } else if (auto* ins = std::get_if<pgoutput::Insert>(&msg)) {
-    auto it = by_oid.find(ins->relation_oid);
-    if (it != by_oid.end()) {
-      CdcChange ch;
+  } else if (std::holds_alternative<pgoutput::Insert>(msg) ||
+             std::holds_alternative<pgoutput::Update>(msg) ||
+             std::holds_alternative<pgoutput::Delete>(msg)) {
+    // Every change takes a seq, also those of tables we do not track, so seqs do not depend on
+    // the configured tables.
+    CdcChange ch;
+    uint32_t oid = 0;
+    if (auto* ins = std::get_if<pgoutput::Insert>(&msg)) {
       ch.op = 'c';
-      ch.lsn = change_lsn;
-      ch.commit_lsn = txn.lsn;
-      ch.commit_time_us = txn_time_us;
-      ch.xid = txn_xid;
-      ch.seq = txn.seq++;
+      oid = ins->relation_oid;
       ch.has_new = true;
       ch.new_tuple = std::move(ins->new_tuple);
-      NILUS_RETURN_NOT_OK(OnChange(it->second, std::move(ch)));
-    } else {
-      ++txn.seq;
-    }
-  } else if (auto* up = std::get_if<pgoutput::Update>(&msg)) {
-    auto it = by_oid.find(up->relation_oid);
-    if (it != by_oid.end()) {
-      CdcChange ch;
+    } else if (auto* up = std::get_if<pgoutput::Update>(&msg)) {
       ch.op = 'u';
-      ch.lsn = change_lsn;
-      ch.commit_lsn = txn.lsn;
-      ch.commit_time_us = txn_time_us;
-      ch.xid = txn_xid;
-      ch.seq = txn.seq++;
+      oid = up->relation_oid;
       ch.old_kind = up->old_kind;
       ch.old_tuple = std::move(up->old_tuple);
       ch.has_new = true;
       ch.new_tuple = std::move(up->new_tuple);
-      NILUS_RETURN_NOT_OK(OnChange(it->second, std::move(ch)));
     } else {
-      ++txn.seq;
-    }
-  } else if (auto* del = std::get_if<pgoutput::Delete>(&msg)) {
-    auto it = by_oid.find(del->relation_oid);
-    if (it != by_oid.end()) {
-      CdcChange ch;
+      auto& del = std::get<pgoutput::Delete>(msg);
       ch.op = 'd';
-      ch.lsn = change_lsn;
-      ch.commit_lsn = txn.lsn;
-      ch.commit_time_us = txn_time_us;
-      ch.xid = txn_xid;
-      ch.seq = txn.seq++;
-      ch.old_kind = del->old_kind;
-      ch.old_tuple = std::move(del->old_tuple);
-      NILUS_RETURN_NOT_OK(OnChange(it->second, std::move(ch)));
-    } else {
-      ++txn.seq;
+      oid = del.relation_oid;
+      ch.old_kind = del.old_kind;
+      ch.old_tuple = std::move(del.old_tuple);
     }
+    ch.lsn = change_lsn;
+    ch.commit_lsn = txn.lsn;
+    ch.commit_time_us = txn_time_us;
+    ch.xid = txn_xid;
+    ch.seq = txn.seq++;
+    auto it = by_oid.find(oid);
+    if (it != by_oid.end()) NILUS_RETURN_NOT_OK(OnChange(it->second, std::move(ch)));
   } else if (auto* tr = std::get_if<pgoutput::Truncate>(&msg)) {
     for (uint32_t oid : tr->relation_oids) {
       auto it = by_oid.find(oid);
