@@ -1,6 +1,6 @@
 // Latency of a CDC change log: for every change committed at the source after START_MS, the
 // time from its commit (the row's commit_time) to the Iceberg snapshot that added its data file
-// (the snapshot's timestamp-ms), read with icebird (metadata, manifests) and DuckDB (rows).
+// (the snapshot's timestamp-ms, found by the file's data sequence number), read with icebird (metadata, manifests) and DuckDB (rows).
 //
 // Usage: node cdc_latency.mjs METADATA_LOCATION START_MS   ->  prints "P50_S P99_S N"
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -20,12 +20,13 @@ const metadataPath = localPath(metadataLocation);
 const tableUrl = dirname(dirname(metadataPath));
 const metadata = await icebird.icebergMetadata({
   tableUrl, metadataFileName: metadataPath.slice(tableUrl.length + '/metadata/'.length) });
-const snapshotMs = new Map(metadata.snapshots.map(s => [BigInt(s['snapshot-id']), Number(s['timestamp-ms'])]));
+// A data file's (inherited) data sequence number is that of the snapshot that added it.
+const snapshotMs = new Map(metadata.snapshots.map(s => [BigInt(s['sequence-number']), Number(s['timestamp-ms'])]));
 const values = [];
 for (const { entries } of await icebird.icebergManifests(metadata)) {
   for (const e of entries) {
     if (e.status === 2 || e.data_file.content !== 0) continue;
-    const ms = snapshotMs.get(BigInt(e.snapshot_id));
+    const ms = snapshotMs.get(BigInt(e.sequence_number));
     if (ms !== undefined) values.push(`(${sqlString(localPath(e.data_file.file_path))}, ${ms})`);
   }
 }

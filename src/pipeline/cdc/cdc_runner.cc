@@ -798,7 +798,11 @@ Status CdcRunner::Rep::Stream(ReplicationSession* session) {
     }
     if (pending_changes > 0) NILUS_RETURN_NOT_OK(BoundMemory());
     const auto now = Clock::now();
-    if (uncommitted_changes > 0 && now - last_flush >= interval) {
+    // With a target, everything up to it is received once a transaction ending past it (or a
+    // keepalive past it outside a transaction) arrived: commit now rather than at the interval.
+    const bool target_received = summary.target_lsn != 0 && !in_txn &&
+                                 std::max(last_end_lsn, server_lsn) >= summary.target_lsn;
+    if (uncommitted_changes > 0 && (now - last_flush >= interval || target_received)) {
       NILUS_RETURN_NOT_OK(Flush(session));
     }
     if (uncommitted_changes == 0 && !in_txn && flushable > confirmed) {
