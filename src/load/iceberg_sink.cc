@@ -183,7 +183,7 @@ Status IcebergSink::CreateTableFor(const Schema& batch_schema) {
     if (!marker.empty() && f.name == marker) continue;
     NestedField copy = f;
     const auto& pk = options_.primary_key;
-    if (std::find(pk.begin(), pk.end(), f.name) != pk.end()) {
+    if (options_.key_is_identifier && std::find(pk.begin(), pk.end(), f.name) != pk.end()) {
       copy.required = true;  // identifier fields must be required
       identifier_ids.push_back(f.id);
     }

@@ -71,6 +71,11 @@ struct IcebergSinkOptions {
   // Key columns by name. Required for merge. At table creation they become the schema's
   // identifier fields (required columns); for an existing table they must be its columns.
   std::vector<std::string> primary_key;
+  // Whether a table created by the sink makes the primary key its identifier fields (and so
+  // required columns). false: the key columns keep the batch's nullability and the schema has no
+  // identifier fields; merge then matches keys with null equal to null (CDC mirrors of
+  // REPLICA IDENTITY FULL tables, whose "key" is every column).
+  bool key_is_identifier = true;
   // Partition hints used when the sink creates the table ("day(created_at)", "bucket(16,id)",
   // "region"; see ParsePartitionHint). An existing table keeps its spec.
   std::vector<std::string> partition_by;

@@ -226,7 +226,7 @@ elif [[ "${scenario}" == resilience ]]; then
   sql -c "UPDATE events SET kind = 'updated' WHERE id % 7 = 0; DELETE FROM events WHERE id % 11 = 0"
   # One transaction of 1,000,000 rows: streamed in blocks before its commit, spilled by nilus.
   sql -c "INSERT INTO events SELECT g, 'big', 'x' FROM generate_series(1000000, 1999999) g"
-  lsn="$(sql -At -c "SELECT pg_current_wal_lsn()")"
+  lsn="$(sql -At -c "SELECT pg_current_wal_insert_lsn()")"
   # Wait until nilus confirmed the big transaction (the slot passed it), at most 10 minutes.
   for ((w = 0; w < 600; ++w)); do
     confirmed_ok="$(sql -At -c "SELECT confirmed_flush_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${slot}'")"
@@ -259,14 +259,24 @@ else
 CREATE TABLE items (id int PRIMARY KEY, name text, qty int, price numeric(10,2), tags text[],
                     seen timestamptz, doc jsonb, big text);
 ALTER TABLE items ALTER COLUMN big SET STORAGE EXTERNAL;
+-- No primary key, REPLICA IDENTITY FULL: mirrored on all columns. No key at all: change log only.
+CREATE TABLE tags (item int, tag text, weight float8);
+ALTER TABLE tags REPLICA IDENTITY FULL;
+INSERT INTO tags SELECT g, 'tag' || g, NULL FROM generate_series(1, 50) g;
+CREATE TABLE clicks (item int, at timestamptz DEFAULT now());
+INSERT INTO clicks (item) SELECT g FROM generate_series(1, 20) g;
 INSERT INTO items SELECT g, 'item ' || g, g % 7, g * 1.25, ARRAY['a', 'b' || g],
   '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 minute', jsonb_build_object('g', g), NULL
   FROM generate_series(1, 500) g;
 SQL
-  write_pipeline items
+  write_pipeline items tags clicks
   run_until_current
   ccols="id,name,qty,price"
   check_mirror items "id, name, qty, price" "${ccols}"
+  grep -q "public.clicks.*only its change log" "${work}/run.err" || fail "no note that clicks gets only a change log"
+  [[ -z "$(metadata_of clicks)" ]] || fail "clicks (no key, no full identity) got a mirror"
+  sql -c "UPDATE tags SET weight = item * 0.5 + 0.25 WHERE item % 2 = 0; DELETE FROM tags WHERE item % 5 = 0;
+          UPDATE tags SET tag = NULL WHERE item = 3; INSERT INTO clicks (item) VALUES (99)"
   # Updates, deletes, inserts, a key change, and a 1 MB value TOASTed out of line whose row is
   # then updated many times in other columns (pgoutput sends it as "unchanged").
   sql <<'SQL'
@@ -282,6 +292,8 @@ SQL
   for i in $(seq 1 5); do sql -c "UPDATE items SET name = 'n$i' WHERE id = 2"; done
   run_until_current
   check_mirror items "id, name, qty, price" "${ccols}"
+  check_mirror tags "item, tag, weight" "item,tag,weight"
+  node "${here}/check_changelog.mjs" "$(metadata_of clicks__changelog)" 21 || fail "clicks: change log"
   # The TOAST value must be intact in the mirror, compared in full.
   check_mirror items "id, big" "id,big"
   # Schema changes: a column added (then filled), one dropped; then truncate and new rows.

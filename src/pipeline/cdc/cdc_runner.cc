@@ -284,6 +284,7 @@ Status CdcRunner::Rep::OpenSinks(TableState* t) {
     load::IcebergSinkOptions m = base;
     m.disposition = load::WriteDisposition::kMerge;
     m.primary_key = t->table->key();
+    m.key_is_identifier = !t->table->full_row_key();
     m.delete_marker_column = std::string(kCdcDeletedColumn);
     m.delete_marker_value = "true";
     for (const auto& p : t->config.partition) m.partition_by.push_back(p.text);
@@ -313,13 +314,25 @@ Status CdcRunner::Rep::Prepare(ReplicationSession* session) {
     NILUS_ASSIGN_OR_RAISE(PgTableDesc desc,
                           DescribePgTable(catalog.get(), info.qualified_name, policy));
     std::vector<std::string> key = tc.primary_key.empty() ? info.primary_key : tc.primary_key;
+    bool full_row_key = false;
+    if (key.empty() && info.replica_identity == 'f') {
+      // REPLICA IDENTITY FULL without a key: every (primitive) column is the key; rows equal in
+      // all of them are one row in the mirror.
+      for (const auto& c : desc.columns) {
+        if (c.mapping.type->is_primitive()) key.push_back(c.name);
+      }
+      full_row_key = true;
+      Log().info("{}: no primary key, REPLICA IDENTITY FULL: the mirror keys on every column",
+                 info.qualified_name);
+    }
     if (key.empty() || !info.mirrorable) {
       Log().warn("{}: {}", info.qualified_name,
                  info.note.empty() ? "no primary key: only its change log is written" : info.note);
       key.clear();
     }
     t->table =
-        std::make_unique<CdcTable>(info.qualified_name, std::move(desc), std::move(key), policy);
+        std::make_unique<CdcTable>(info.qualified_name, std::move(desc), std::move(key), policy,
+                                   full_row_key);
     t->counters = &summary.tables[info.qualified_name];
     by_source[info.qualified_name] = t.get();
     by_oid[info.oid] = t.get();
@@ -347,6 +360,7 @@ Status CdcRunner::Rep::Snapshot(ReplicationSession* session) {
     base.disposition = load::WriteDisposition::kReplace;
     load::IcebergSinkOptions mirror_opts = base;
     mirror_opts.primary_key = t->table->key();
+    mirror_opts.key_is_identifier = !t->table->full_row_key();
     for (const auto& p : t->config.partition) mirror_opts.partition_by.push_back(p.text);
     // The change log is replaced too, unless it holds streamed history (a re-snapshot after the
     // slot was lost): then the new 'r' rows are appended after it.
@@ -852,7 +866,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
         if (r.options.until_lsn) r.summary.target_lsn = *r.options.until_lsn;
         if (r.options.until_current) {
           NILUS_ASSIGN_OR_RAISE(PgRows rows,
-                                r.catalog->Query("SELECT pg_catalog.pg_current_wal_lsn()::text"));
+                                r.catalog->Query("SELECT pg_catalog.pg_current_wal_insert_lsn()::text"));
           NILUS_ASSIGN_OR_RAISE(r.summary.target_lsn, ParseLsn(rows.Get(0, 0)));
         }
       }

@@ -67,11 +67,12 @@ void AppendChangelogRow(ColumnBatch* batch, char op, const std::optional<std::st
 }
 
 CdcTable::CdcTable(std::string source_name, PgTableDesc desc, std::vector<std::string> key,
-                   PgTypePolicy policy)
+                   PgTypePolicy policy, bool full_row_key)
     : source_name_(std::move(source_name)),
       desc_(std::move(desc)),
       key_(std::move(key)),
-      policy_(policy) {}
+      policy_(policy),
+      full_row_key_(full_row_key) {}
 
 Result<bool> CdcTable::OnRelation(const pgoutput::Relation& rel, PgConnection* catalog) {
   auto find = [&](const std::string& name) -> int {
@@ -140,8 +141,9 @@ Status CdcTable::RebuildSchema() {
     if (m.desc_index < 0) continue;
     const PgColumnDesc& d = desc_.columns[m.desc_index];
     bool is_key = false;
-    for (const auto& k : key_) is_key |= k == d.name;
-    // Non-key columns are optional in the mirror: a delete carries only the key.
+    for (const auto& k : key_) is_key |= k == d.name && !full_row_key_;
+    // Non-key columns are optional in the mirror: a delete carries only the key. Under
+    // REPLICA IDENTITY FULL every column is part of the key and may be null.
     fields.push_back(is_key ? NestedField::Required(m.desc_index + 1, d.name, d.mapping.type)
                             : NestedField::Optional(m.desc_index + 1, d.name, d.mapping.type));
   }
@@ -319,7 +321,7 @@ Status CdcTable::DecodeRow(const Tuple& t, bool key_only, bool deleted, ColumnBa
     bool is_key = false;
     for (int k : key_relation_idx_) is_key |= static_cast<size_t>(k) == j;
     if (v.kind == Kind::kNull || v.kind == Kind::kUnchanged || (key_only && !is_key)) {
-      if (v.kind == Kind::kNull && is_key && !key_only) {
+      if (v.kind == Kind::kNull && is_key && !key_only && !full_row_key_) {
         return Status::Invalid(
             fmt::format("table {}: key column {} is null in the stream", source_name_, d.name));
       }

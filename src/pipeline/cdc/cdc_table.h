@@ -66,14 +66,15 @@ void AppendChangelogRow(ColumnBatch* batch, char op, const std::optional<std::st
 class CdcTable {
  public:
   // `desc` comes from DescribePgTable; `key` names the columns that identify a row in the
-  // mirror (the primary key, or every column under REPLICA IDENTITY FULL); empty: the table gets
-  // only a change log.
+  // mirror (the primary key, or every column under REPLICA IDENTITY FULL: `full_row_key`, whose
+  // key columns may be null); empty: the table gets only a change log.
   CdcTable(std::string source_name, PgTableDesc desc, std::vector<std::string> key,
-           PgTypePolicy policy);
+           PgTypePolicy policy, bool full_row_key = false);
 
   const std::string& source_name() const { return source_name_; }
   uint32_t oid() const { return desc_.oid; }
   bool mirrored() const { return !key_.empty(); }
+  bool full_row_key() const { return full_row_key_; }
   const std::vector<std::string>& key() const { return key_; }
 
   // The mirror batch schema for the current relation: the mapped columns (the key required,
@@ -124,6 +125,7 @@ class CdcTable {
   PgTableDesc desc_;
   std::vector<std::string> key_;
   PgTypePolicy policy_;
+  bool full_row_key_ = false;
   bool has_relation_ = false;
   std::vector<ColumnMap> columns_;     // per relation column
   std::vector<int> key_relation_idx_;  // relation column indexes of the key
