@@ -157,8 +157,11 @@ if [[ "${scenario}" == crash ]]; then
   check_mirror pgbench_accounts "aid, bid, abalance, filler" "aid,bid,abalance,filler"
   check_mirror pgbench_branches "bid, bbalance, filler" "bid,bbalance,filler"
   check_mirror pgbench_tellers "tid, bid, tbalance, filler" "tid,bid,tbalance,filler"
-  node "${here}/check_changelog.mjs" "$(metadata_of pgbench_accounts__changelog)" 100000 snapshot ||
-    fail "pgbench_accounts: the change log's snapshot rows"
+  # Snapshot rows exactly once, and no change twice (no LSN twice) in every change log.
+  for t in accounts:100000 branches:1 tellers:10; do
+    node "${here}/check_changelog.mjs" "$(metadata_of "pgbench_${t%%:*}__changelog")" "${t##*:}" snapshot ||
+      fail "pgbench_${t%%:*}: change log"
+  done
   grep -c "initial snapshot did not finish" "${work}/killed.err" | sed 's/^/cdc: interrupted snapshots restarted: /'
   history_rows="$(sql -At -c "SELECT count(*) FROM pgbench_history")"
   node "${here}/check_changelog.mjs" "$(metadata_of pgbench_history__changelog)" "${history_rows}" ||
@@ -304,11 +307,26 @@ SQL
   sql -c "TRUNCATE items; INSERT INTO items (id, name, qty) VALUES (1, 'after truncate', 1)"
   run_until_current
   check_mirror items "id, name, qty, price, note" "id,name,qty,price,note"
+  # A type change Iceberg allows (int -> bigint) widens the column.
+  sql -c "ALTER TABLE items ALTER COLUMN qty TYPE bigint; INSERT INTO items (id, name, qty) VALUES (2, 'big', 5000000000)"
+  run_until_current
+  check_mirror items "id, name, qty, price, note" "id,name,qty,price,note"
   # Run metadata: one cdc run per process, each with its table's load records and LSNs.
   runs="$(sqlite3 "${wh}/_nilus/metadata.db" "SELECT count(*) FROM runs_info WHERE mode = 'cdc' AND status = 'succeeded'")"
-  [[ "${runs}" == 6 ]] || fail "runs_info holds ${runs} succeeded cdc runs, not 6"
+  [[ "${runs}" == 7 ]] || fail "runs_info holds ${runs} succeeded cdc runs, not 7"
   lsns="$(sqlite3 "${wh}/_nilus/metadata.db" "SELECT count(DISTINCT committed_lsn) FROM load_info WHERE table_name = 'items__changelog'")"
   ((lsns >= 6)) || fail "load_info holds ${lsns} distinct committed LSNs of the change log"
+  # One it does not allow (numeric -> text) stops the run with a message naming table and column,
+  # and commits nothing of it.
+  sql -c "ALTER TABLE items ALTER COLUMN price TYPE text; INSERT INTO items (id, name, price) VALUES (3, 'x', 'cheap')"
+  if "${nilus}" run "${work}/pipeline.yaml" --until-lsn current >"${work}/run.out" 2>"${work}/run.err"; then
+    fail "a numeric -> text change did not stop the run"
+  elif ! grep -q "price" "${work}/run.err"; then
+    cat "${work}/run.err" >&2
+    fail "the type-change error does not name the column"
+  else
+    grep -m1 -o "error.*" "${work}/run.err" | cut -c1-200
+  fi
 fi
 
 if [[ "${failed}" != 0 ]]; then
