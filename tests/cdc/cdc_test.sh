@@ -21,8 +21,8 @@
 #                                 with nilus's peak RSS printed and bounded, /metrics scraped,
 #                                 SIGTERM ending the run with exit code 0; then the mirror must
 #                                 equal the source.
-#   cdc_test.sh NILUS_BIN types   the type zoo: every mapped type inserted, updated and deleted
-#                                 while streaming; the mirror must equal the source (values
+#   cdc_test.sh NILUS_BIN types   the type zoo (configured as public.*): every mapped type
+#                                 inserted, updated and deleted while streaming; the mirror must equal the source (values
 #                                 compared as text, the source side formatted as DuckDB prints
 #                                 them).
 #
@@ -189,7 +189,7 @@ SQL
   for i in $(seq 1 40); do rows+="${rows:+,}$(zoo_row "$i")"; done
   sql -c "INSERT INTO zoo VALUES ${rows}"
   sql -c "INSERT INTO zoo (id) VALUES (1000)"  # every other column null
-  write_pipeline zoo
+  write_pipeline '*'  # public.*: every table of the schema (here the one table zoo)
   run_until_current
   rows=""
   for i in $(seq 41 60); do rows+="${rows:+,}$(zoo_row "$i")"; done

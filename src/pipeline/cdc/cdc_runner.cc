@@ -293,6 +293,42 @@ Status CdcRunner::Rep::OpenSinks(TableState* t) {
   return Status::OK();
 }
 
+// "schema.*" in source.tables stands for every table of that schema (ordinary and
+// partitioned tables, not partitions), each with the entry's other settings.
+static Status ExpandSchemaEntries(PgConnection* conn, std::vector<TableConfig>* tables) {
+  std::vector<TableConfig> out;
+  std::set<std::string> named;
+  for (const auto& t : *tables) {
+    if (!t.name.ends_with(".*"))
+      named.insert(t.name.find('.') == std::string::npos ? "public." + t.name : t.name);
+  }
+  for (const auto& t : *tables) {
+    if (!t.name.ends_with(".*")) {
+      out.push_back(t);
+      continue;
+    }
+    const std::string schema = t.name.substr(0, t.name.size() - 2);
+    NILUS_ASSIGN_OR_RAISE(
+        PgRows rows,
+        conn->Query("SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') "
+                    "AND NOT c.relispartition ORDER BY 1",
+                    {schema}));
+    if (rows.num_rows() == 0) {
+      return Status::NotFound(
+          fmt::format("source.tables: schema {} has no tables ({})", schema, conn->description()));
+    }
+    for (int r = 0; r < rows.num_rows(); ++r) {
+      TableConfig one = t;
+      one.name = schema + "." + std::string(rows.Get(r, 0));
+      if (!named.insert(one.name).second) continue;  // listed on its own: that entry wins
+      out.push_back(std::move(one));
+    }
+  }
+  *tables = std::move(out);
+  return Status::OK();
+}
+
 Status CdcRunner::Rep::Prepare(ReplicationSession* session) {
   std::vector<std::string> names;
   for (const auto& tc : config.source.tables) names.push_back(tc.name);
@@ -330,9 +366,8 @@ Status CdcRunner::Rep::Prepare(ReplicationSession* session) {
                  info.note.empty() ? "no primary key: only its change log is written" : info.note);
       key.clear();
     }
-    t->table =
-        std::make_unique<CdcTable>(info.qualified_name, std::move(desc), std::move(key), policy,
-                                   full_row_key);
+    t->table = std::make_unique<CdcTable>(info.qualified_name, std::move(desc), std::move(key),
+                                          policy, full_row_key);
     t->counters = &summary.tables[info.qualified_name];
     by_source[info.qualified_name] = t.get();
     by_oid[info.oid] = t.get();
@@ -862,11 +897,14 @@ Result<CdcRunSummary> CdcRunner::Run() {
   while (true) {
     Status st = [&]() -> Status {
       NILUS_ASSIGN_OR_RAISE(r.catalog, PgConnection::Open(r.config.source.url));
+      if (r.tables.empty()) {
+        NILUS_RETURN_NOT_OK(ExpandSchemaEntries(r.catalog.get(), &r.config.source.tables));
+      }
       if (r.summary.target_lsn == 0) {
         if (r.options.until_lsn) r.summary.target_lsn = *r.options.until_lsn;
         if (r.options.until_current) {
-          NILUS_ASSIGN_OR_RAISE(PgRows rows,
-                                r.catalog->Query("SELECT pg_catalog.pg_current_wal_insert_lsn()::text"));
+          NILUS_ASSIGN_OR_RAISE(
+              PgRows rows, r.catalog->Query("SELECT pg_catalog.pg_current_wal_insert_lsn()::text"));
           NILUS_ASSIGN_OR_RAISE(r.summary.target_lsn, ParseLsn(rows.Get(0, 0)));
         }
       }
