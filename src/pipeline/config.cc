@@ -1168,7 +1168,8 @@ void ReadPipeline(Parser* p, const YAML::Node& root, PipelineConfig* cfg) {
     cdc.publication = "nilus_" + base;
     YAML::Node node = top.Get("cdc").value_or(YAML::Node());
     MapReader c(p, node, "cdc",
-                {"slot", "publication", "flush_interval", "heartbeat", "metrics_port"});
+                {"slot", "publication", "flush_interval", "heartbeat", "metrics_port",
+                 "changelog_partition"});
     if (kind_known && cfg->source.kind != SourceKind::kPostgres) {
       p->Error(
           top.MarkOf("cdc"), "cdc",
@@ -1206,6 +1207,16 @@ void ReadPipeline(Parser* p, const YAML::Node& root, PipelineConfig* cfg) {
       }
     }
     if (auto port = c.Int("metrics_port", 1, 65535)) cdc.metrics_port = static_cast<int>(*port);
+    if (auto part = c.String("changelog_partition")) {
+      if (*part == "none") {
+        cdc.changelog_partition.clear();
+      } else if (*part == "hour" || *part == "day" || *part == "month" || *part == "year") {
+        cdc.changelog_partition = *part;
+      } else {
+        p->Error(*c.Get("changelog_partition"), "cdc.changelog_partition",
+                 fmt::format("'{}' is not one of none, hour, day, month, year", *part));
+      }
+    }
     bool postgres = !kind_known || cfg->source.kind == SourceKind::kPostgres;
     for (size_t i = 0; postgres && i < cfg->source.tables.size(); ++i) {
       if (cfg->source.tables[i].incremental) {

@@ -165,6 +165,9 @@ struct CdcConfig {
   // unset: off.
   std::optional<std::chrono::milliseconds> heartbeat;
   std::optional<int> metrics_port;  // Prometheus /metrics; unset: off
+  // Partition the change logs by this transform of commit_time ("day", "hour", "month",
+  // "year"); empty: unpartitioned. Applies when a change log is created.
+  std::string changelog_partition;
 };
 
 struct ResourceConfig {

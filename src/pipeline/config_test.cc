@@ -210,6 +210,7 @@ const std::map<std::string, Checker>& ValidCheckers() {
          EXPECT_EQ(c.cdc->flush_interval, milliseconds(90000));
          EXPECT_EQ(c.cdc->heartbeat, milliseconds(30000));
          EXPECT_EQ(c.cdc->metrics_port, 9187);
+         EXPECT_EQ(c.cdc->changelog_partition, "day");
          ASSERT_EQ(c.source.tables.size(), 2u);
        }},
       {"valid_cdc_defaults.yaml",

@@ -10,7 +10,8 @@
 #                                 _branches and _tellers must equal the source (check_table.mjs:
 #                                 no duplicates, gaps or stale rows) and the change log of
 #                                 pgbench_history (no primary key: change log only) must hold
-#                                 exactly one row per source row, no LSN twice.
+#                                 exactly one row per source row, no LSN twice (change logs
+#                                 partitioned by day of commit_time).
 #   cdc_test.sh NILUS_BIN basic   updates, deletes, a key change, a 1 MB TOAST value under many
 #                                 updates of other columns, truncate, an added and a dropped
 #                                 column, checked after each step.
@@ -135,17 +136,18 @@ if [[ "${scenario}" == crash ]]; then
     cat "${work}/pgbench-init.log" >&2
     exit 1
   }
+  extra_cdc=", changelog_partition: day"
   write_pipeline pgbench_accounts pgbench_branches pgbench_tellers pgbench_history
   # About 20 transactions a second for the whole series of kills (5 row changes each).
-  duration=$((kills * 4 + 10))
+  duration=$((kills * 6 + 10))
   "${pgbin}/pgbench" -n -c 2 -R 20 -T "${duration}" "${url}" >"${work}/pgbench.log" 2>&1 &
   bench_pid=$!
   for ((k = 1; k <= kills; ++k)); do
     "${nilus}" run "${work}/pipeline.yaml" >>"${work}/killed.out" 2>>"${work}/killed.err" &
     run_pid=$!
-    # The first kill lands during the initial snapshot (100,000 rows), the others at 0 .. 5 s:
+    # The first kill lands during the initial snapshot (100,000 rows), the others at 2 .. 8 s:
     # in streaming and in commits.
-    if ((k == 1)); then sleep "0.$((RANDOM % 6 + 3))"; else sleep "$((RANDOM % 5)).$((RANDOM % 10))"; fi
+    if ((k == 1)); then sleep "0.$((RANDOM % 6 + 3))"; else sleep "$((RANDOM % 6 + 2)).$((RANDOM % 10))"; fi
     kill -9 "${run_pid}" 2>/dev/null
     wait "${run_pid}" 2>/dev/null
     run_pid=""
@@ -163,6 +165,8 @@ if [[ "${scenario}" == crash ]]; then
       fail "pgbench_${t%%:*}: change log"
   done
   grep -c "initial snapshot did not finish" "${work}/killed.err" | sed 's/^/cdc: interrupted snapshots restarted: /'
+  meta="$(metadata_of pgbench_history__changelog)"
+  grep -q '"transform" *: *"day"' "${meta#file://}" || fail "the change log is not partitioned by day"
   history_rows="$(sql -At -c "SELECT count(*) FROM pgbench_history")"
   node "${here}/check_changelog.mjs" "$(metadata_of pgbench_history__changelog)" "${history_rows}" ||
     fail "pgbench_history: change log"

@@ -279,6 +279,9 @@ Status CdcRunner::Rep::OpenSinks(TableState* t) {
   base.row_group_max_bytes = config.resources.row_group_size;
   load::IcebergSinkOptions log_opts = base;
   log_opts.disposition = load::WriteDisposition::kAppend;
+  if (!config.cdc->changelog_partition.empty()) {
+    log_opts.partition_by = {config.cdc->changelog_partition + "(commit_time)"};
+  }
   NILUS_ASSIGN_OR_RAISE(t->changelog, sinks->Open(t->changelog_name, log_opts));
   if (t->table->mirrored()) {
     load::IcebergSinkOptions m = base;
@@ -400,6 +403,9 @@ Status CdcRunner::Rep::Snapshot(ReplicationSession* session) {
     // The change log is replaced too, unless it holds streamed history (a re-snapshot after the
     // slot was lost): then the new 'r' rows are appended after it.
     load::IcebergSinkOptions log_opts = base;
+    if (!config.cdc->changelog_partition.empty()) {
+      log_opts.partition_by = {config.cdc->changelog_partition + "(commit_time)"};
+    }
     {
       NILUS_ASSIGN_OR_RAISE(auto probe, sinks->Open(t->changelog_name, log_opts));
       NILUS_ASSIGN_OR_RAISE(auto streamed, probe->LastCommittedProperty("nilus.streamed"));
