@@ -776,8 +776,7 @@ void CdcRunner::Rep::DropUncommitted() {
   for (auto& t : tables) {
     if (t->mirror) t->mirror->Abort();
     if (t->changelog) t->changelog->Abort();
-    std::unique_ptr<ColumnBatch> a, b;
-    (void)t->table->Build(nullptr, &a, &b).ok();  // discards the buffer
+    t->table->DiscardPending();
     t->has_uncommitted = false;
   }
   spills.clear();

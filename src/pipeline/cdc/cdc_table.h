@@ -90,6 +90,11 @@ class CdcTable {
 
   // Buffers a change (received under the current relation).
   void Add(CdcChange change);
+  // Drops the buffered changes (after a lost connection: the slot sends them again).
+  void DiscardPending() {
+    pending_.clear();
+    pending_bytes_ = 0;
+  }
   int64_t pending_changes() const { return static_cast<int64_t>(pending_.size()); }
   int64_t pending_bytes() const { return pending_bytes_; }
   // The position of the newest buffered change.

@@ -224,6 +224,18 @@ TEST_F(CdcTableTest, DroppedColumnLeavesTheSchema) {
   EXPECT_EQ(Str(log->column(2), 0), R"({"id":5,"name":"e"})");
 }
 
+TEST_F(CdcTableTest, DiscardedChangesAreNotBuilt) {
+  table_->Add(Change('u', 0, std::nullopt, 0, MakeTuple({I(1), U(), I(2)})));
+  EXPECT_GT(table_->pending_bytes(), 0);
+  table_->DiscardPending();
+  EXPECT_EQ(table_->pending_changes(), 0);
+  EXPECT_EQ(table_->pending_bytes(), 0);
+  std::unique_ptr<ColumnBatch> mirror, log;
+  ASSERT_TRUE(table_->Build(nullptr, &mirror, &log).ok());
+  EXPECT_EQ(mirror, nullptr);
+  EXPECT_EQ(log, nullptr);
+}
+
 TEST_F(CdcTableTest, NullKeyIsAnError) {
   table_->Add(Change('c', 0, std::nullopt, 0, MakeTuple({N(), S("x"), I(1)})));
   std::unique_ptr<ColumnBatch> mirror, log;
