@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -45,7 +46,14 @@ Result<std::optional<Position>> ReadPosition(load::Sink* sink) {
   NILUS_ASSIGN_OR_RAISE(auto seq, sink->LastCommittedProperty(kSeqProperty));
   Position p;
   NILUS_ASSIGN_OR_RAISE(p.lsn, ParseLsn(*lsn));
-  p.seq = seq ? std::stoll(*seq) : -1;
+  p.seq = -1;
+  if (seq) {
+    auto [end, ec] = std::from_chars(seq->data(), seq->data() + seq->size(), p.seq);
+    if (ec != std::errc() || end != seq->data() + seq->size()) {
+      return Status::Corruption(fmt::format("snapshot summary {} = '{}' is not a number",
+                                            kSeqProperty, *seq));
+    }
+  }
   return std::optional<Position>(p);
 }
 
