@@ -19,7 +19,8 @@
 #                                 on a PostgreSQL cluster of its own (scripts/pg): a server
 #                                 restart while nilus streams, a 1,000,000-row transaction
 #                                 streamed before its commit (logical_decoding_work_mem 1MB)
-#                                 with nilus's peak RSS printed and bounded, /metrics scraped,
+#                                 with nilus's peak RSS printed and bounded, the slot advancing
+#                                 on writes to an unpublished table only, /metrics scraped,
 #                                 SIGTERM ending the run with exit code 0; then the mirror must
 #                                 equal the source.
 #   cdc_test.sh NILUS_BIN types   the type zoo (configured as public.*): every mapped type
@@ -249,6 +250,15 @@ elif [[ "${scenario}" == resilience ]]; then
   done
   grep -q 'nilus_cdc_reconnects_total{pipeline="cdc_resilience"} [1-9]' <<<"${metrics}" ||
     fail "/metrics shows no reconnect after the server restart"
+  # Idle tables: traffic only on a table outside the publication must still move the slot.
+  sql -c "CREATE TABLE unpublished (id int); INSERT INTO unpublished SELECT generate_series(1, 50000)"
+  lsn="$(sql -At -c "SELECT pg_current_wal_insert_lsn()")"
+  for ((w = 0; w < 60; ++w)); do
+    idle_ok="$(sql -At -c "SELECT confirmed_flush_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${slot}'")"
+    [[ "${idle_ok}" == t ]] && break
+    sleep 1
+  done
+  [[ "${idle_ok:-f}" == t ]] || fail "the slot did not advance past writes to an unpublished table"
   hwm_kb="$(awk '/VmHWM/ { print $2 }' "/proc/${run_pid}/status" 2>/dev/null)"
   echo "cdc: nilus peak RSS while streaming 1,000,000 changes in one transaction: $((${hwm_kb:-0} / 1024)) MB"
   # Bounded: the transaction is spilled, not held (a sanitizer build needs more than a plain one).
