@@ -278,9 +278,8 @@ Result<std::unique_ptr<ColumnBatch>> PgCopyReader::Next() {
   for (int c = 0; c < batch->num_columns(); ++c) {
     const Column& col = batch->column(c);
     // Fixed-width columns are reserved by row count; only variable-width bytes are remembered.
-    last_value_bytes_[c] = FixedWidthOf(col.type_ref()) > 0
-                               ? 0
-                               : static_cast<int64_t>(col.value_buffer().size());
+    last_value_bytes_[c] =
+        FixedWidthOf(col.type_ref()) > 0 ? 0 : static_cast<int64_t>(col.value_buffer().size());
   }
   return batch;
 }

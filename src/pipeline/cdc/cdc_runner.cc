@@ -50,8 +50,8 @@ Result<std::optional<Position>> ReadPosition(load::Sink* sink) {
   if (seq) {
     auto [end, ec] = std::from_chars(seq->data(), seq->data() + seq->size(), p.seq);
     if (ec != std::errc() || end != seq->data() + seq->size()) {
-      return Status::Corruption(fmt::format("snapshot summary {} = '{}' is not a number",
-                                            kSeqProperty, *seq));
+      return Status::Corruption(
+          fmt::format("snapshot summary {} = '{}' is not a number", kSeqProperty, *seq));
     }
   }
   return std::optional<Position>(p);
