@@ -559,6 +559,8 @@ struct StringHash {
 
 }  // namespace
 
+std::string_view VariantTypeSuffix(const Type& type) { return TypeKindName(type); }
+
 // ---------------------------------------------------------------------------------------------
 // State
 

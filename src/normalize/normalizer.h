@@ -149,6 +149,9 @@ struct NormalizerOptions {
   TableHints hints;
 };
 
+// The variant-column suffix of a type: "<column>__v_<suffix>" ("int", "string", "decimal", ...).
+std::string_view VariantTypeSuffix(const Type& type);
+
 struct SchemaChange {
   enum class Kind : uint8_t { kTableCreated, kColumnAdded, kColumnWidened, kVariantAdded };
   Kind kind;

@@ -87,6 +87,7 @@ fail() {
 }
 
 extra_cdc=""
+extra_top=""
 write_pipeline() {  # TABLE...
   {
     echo "name: cdc_${scenario}"
@@ -99,6 +100,7 @@ write_pipeline() {  # TABLE...
     echo "  warehouse: ${wh}"
     echo "  namespace: cdc"
     echo "cdc: { slot: ${slot}, publication: ${slot}, flush_interval: 1s${extra_cdc} }"
+    [[ -z "${extra_top}" ]] || echo "${extra_top}"
   } >"${work}/pipeline.yaml"
 }
 
@@ -330,14 +332,20 @@ SQL
   [[ "${runs}" == 7 ]] || fail "runs_info holds ${runs} succeeded cdc runs, not 7"
   lsns="$(sqlite3 "${wh}/_nilus/metadata.db" "SELECT count(DISTINCT committed_lsn) FROM load_info WHERE table_name = 'items__changelog'")"
   ((lsns >= 6)) || fail "load_info holds ${lsns} distinct committed LSNs of the change log"
-  # One it does not allow (numeric -> text) stops the run with a message naming table and column,
-  # and commits nothing of it.
+  # One it does not allow (numeric -> text) goes to a variant column under the default contract
+  # (evolve): price__v_string from then on.
   sql -c "ALTER TABLE items ALTER COLUMN price TYPE text; INSERT INTO items (id, name, price) VALUES (3, 'x', 'cheap')"
+  run_until_current
+  check_mirror items "id, name, qty, price AS price__v_string, note" "id,name,qty,price__v_string,note"
+  # Under data_type: freeze the same kind of change stops the run, naming table and column.
+  extra_top="contracts: { data_type: freeze }"
+  write_pipeline items tags clicks
+  sql -c "ALTER TABLE items ALTER COLUMN qty TYPE text; UPDATE items SET qty = 'many' WHERE id = 1"
   if "${nilus}" run "${work}/pipeline.yaml" --until-lsn current >"${work}/run.out" 2>"${work}/run.err"; then
-    fail "a numeric -> text change did not stop the run"
-  elif ! grep -q "price" "${work}/run.err"; then
+    fail "a bigint -> text change under data_type: freeze did not stop the run"
+  elif ! grep -q "column qty changed type.*freeze" "${work}/run.err"; then
     cat "${work}/run.err" >&2
-    fail "the type-change error does not name the column"
+    fail "the freeze error does not name the column"
   else
     grep -m1 -o "error.*" "${work}/run.err" | cut -c1-200
   fi

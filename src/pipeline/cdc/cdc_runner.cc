@@ -378,7 +378,9 @@ Status CdcRunner::Rep::Prepare(ReplicationSession* session) {
       key.clear();
     }
     t->table = std::make_unique<CdcTable>(info.qualified_name, std::move(desc), std::move(key),
-                                          policy, full_row_key);
+                                          policy, full_row_key, config.ContractFor(tc).data_type);
+    NILUS_ASSIGN_OR_RAISE(SchemaPtr existing, sinks->ExistingSchema(t->mirror_name));
+    if (existing) t->table->SetBaseTypes(*existing);
     t->counters = &summary.tables[info.qualified_name];
     by_source[info.qualified_name] = t.get();
     by_oid[info.oid] = t.get();

@@ -7,6 +7,8 @@
 #include "core/column_take.h"
 #include "extract/postgres/pg_connection.h"
 #include "extract/postgres/pg_query.h"
+#include "load/conform.h"
+#include "normalize/normalizer.h"
 #include "pipeline/cdc/row_json.h"
 
 namespace nilus::pipeline {
@@ -67,12 +69,15 @@ void AppendChangelogRow(ColumnBatch* batch, char op, const std::optional<std::st
 }
 
 CdcTable::CdcTable(std::string source_name, PgTableDesc desc, std::vector<std::string> key,
-                   PgTypePolicy policy, bool full_row_key)
+                   PgTypePolicy policy, bool full_row_key, ContractMode data_type)
     : source_name_(std::move(source_name)),
       desc_(std::move(desc)),
       key_(std::move(key)),
       policy_(policy),
-      full_row_key_(full_row_key) {}
+      full_row_key_(full_row_key),
+      data_type_contract_(data_type) {
+  for (const auto& c : desc_.columns) base_types_.emplace(c.name, c.mapping.type);
+}
 
 Result<bool> CdcTable::OnRelation(const pgoutput::Relation& rel, PgConnection* catalog) {
   auto find = [&](const std::string& name) -> int {
@@ -137,15 +142,37 @@ Result<bool> CdcTable::OnRelation(const pgoutput::Relation& rel, PgConnection* c
 
 Status CdcTable::RebuildSchema() {
   std::vector<NestedField> fields;
-  for (const auto& m : columns_) {
+  for (auto& m : columns_) {
+    m.discarded = false;
     if (m.desc_index < 0) continue;
     const PgColumnDesc& d = desc_.columns[m.desc_index];
     bool is_key = false;
     for (const auto& k : key_) is_key |= k == d.name && !full_row_key_;
+    std::string name = d.name;
+    auto [base, inserted] = base_types_.emplace(d.name, d.mapping.type);
+    const Type& was = *base->second;
+    const Type& now = *d.mapping.type;
+    if (!inserted && !is_key && !load::CanStoreAs(was, now) && !load::CanStoreAs(now, was)) {
+      // A type change Iceberg cannot widen: the schema contract decides.
+      switch (data_type_contract_) {
+        case ContractMode::kFreeze:
+          return Status::TypeError(fmt::format(
+              "table {}: column {} changed type from {} to {} and the schema contract for "
+              "data_type is freeze",
+              source_name_, d.name, was.ToString(), now.ToString()));
+        case ContractMode::kDiscardValue:
+        case ContractMode::kDiscardRow:
+          m.discarded = true;
+          continue;
+        case ContractMode::kEvolve:
+          name = d.name + "__v_" + std::string(normalize::VariantTypeSuffix(now));
+          break;
+      }
+    }
     // Non-key columns are optional in the mirror: a delete carries only the key. Under
     // REPLICA IDENTITY FULL every column is part of the key and may be null.
-    fields.push_back(is_key ? NestedField::Required(m.desc_index + 1, d.name, d.mapping.type)
-                            : NestedField::Optional(m.desc_index + 1, d.name, d.mapping.type));
+    fields.push_back(is_key ? NestedField::Required(m.desc_index + 1, name, d.mapping.type)
+                            : NestedField::Optional(m.desc_index + 1, name, d.mapping.type));
   }
   fields.push_back(
       NestedField::Optional(kMarkerFieldId, std::string(kCdcDeletedColumn), Type::Boolean()));
@@ -161,7 +188,10 @@ void CdcTable::Add(CdcChange change) {
 }
 
 bool CdcTable::NeedsLookup(const Tuple& t, size_t j) const {
-  if (j >= t.values.size() || j >= columns_.size() || columns_[j].desc_index < 0) return false;
+  if (j >= t.values.size() || j >= columns_.size() || columns_[j].desc_index < 0 ||
+      columns_[j].discarded) {
+    return false;
+  }
   const Kind k = t.values[j].kind;
   if (k == Kind::kUnchanged) return true;
   return columns_[j].read_as_text && k != Kind::kNull;
@@ -310,7 +340,7 @@ Status CdcTable::DecodeRow(const Tuple& t, bool key_only, bool deleted, ColumnBa
   int c = 0;
   for (size_t j = 0; j < columns_.size(); ++j) {
     const ColumnMap& m = columns_[j];
-    if (m.desc_index < 0) continue;
+    if (m.desc_index < 0 || m.discarded) continue;
     Column* col = out->mutable_column(c++);
     const PgColumnDesc& d = desc_.columns[m.desc_index];
     if (j >= t.values.size()) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "core/result.h"
 #include "extract/postgres/pg_types.h"
 #include "extract/postgres/pgoutput.h"
+#include "pipeline/config.h"
 
 namespace nilus {
 class PgConnection;
@@ -68,8 +70,14 @@ class CdcTable {
   // `desc` comes from DescribePgTable; `key` names the columns that identify a row in the
   // mirror (the primary key, or every column under REPLICA IDENTITY FULL: `full_row_key`, whose
   // key columns may be null); empty: the table gets only a change log.
+  //
+  // `data_type` is the table's schema contract for a column whose type changes in a way Iceberg
+  // cannot widen (numeric -> text): evolve writes it to "<column>__v_<type>" from then on,
+  // freeze stops with a TypeError, discard_value and discard_row drop the column's values (a
+  // change always reaches the change log).
   CdcTable(std::string source_name, PgTableDesc desc, std::vector<std::string> key,
-           PgTypePolicy policy, bool full_row_key = false);
+           PgTypePolicy policy, bool full_row_key = false,
+           ContractMode data_type = ContractMode::kEvolve);
 
   const std::string& source_name() const { return source_name_; }
   uint32_t oid() const { return desc_.oid; }
@@ -87,6 +95,12 @@ class CdcTable {
   // since they were sent under the previous relation. Returns whether the column set changed.
   Result<bool> OnRelation(const pgoutput::Relation& rel, PgConnection* catalog);
   bool has_relation() const { return has_relation_; }
+
+  // Takes each column's type from the existing mirror table (`schema`), so a type that changed
+  // at the source while Nilus was stopped is still recognised as a change.
+  void SetBaseTypes(const Schema& schema) {
+    for (const auto& f : schema.fields()) base_types_[f.name] = f.type;
+  }
 
   // Buffers a change (received under the current relation).
   void Add(CdcChange change);
@@ -117,6 +131,7 @@ class CdcTable {
     int desc_index = -1;  // into desc_.columns; -1: not mapped (ignored)
     uint32_t type_oid = 0;
     bool read_as_text = false;  // decode only through a text look-up
+    bool discarded = false;     // a type change the contract discards
   };
   Status RebuildSchema();
   // Whether value `j` of `t` must be looked up before decoding.
@@ -131,6 +146,9 @@ class CdcTable {
   std::vector<std::string> key_;
   PgTypePolicy policy_;
   bool full_row_key_ = false;
+  ContractMode data_type_contract_ = ContractMode::kEvolve;
+  // Each column's type when first seen, to tell a widening from a type change.
+  std::map<std::string, TypePtr> base_types_;
   bool has_relation_ = false;
   std::vector<ColumnMap> columns_;     // per relation column
   std::vector<int> key_relation_idx_;  // relation column indexes of the key
