@@ -28,10 +28,6 @@ double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-MetaTime NowMeta() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
 // A bounded queue between a table's extract thread and its normalize/load thread: the producer
 // blocks when it is full (backpressure), both sides stop when it is closed.
 template <typename T>
@@ -417,7 +413,7 @@ Result<RunSummary> PipelineRunner::Run() {
     RunInfo info;
     info.run_id = summary.run_id;
     info.pipeline = config_.name;
-    info.started_at = NowMeta();
+    info.started_at = MetaTimeNow();
     info.nilus_version = "0.1.0";
     char host[256] = {0};
     if (gethostname(host, sizeof(host) - 1) == 0) info.host = host;
@@ -503,7 +499,7 @@ Result<RunSummary> PipelineRunner::Run() {
     fin.status = failed == 0                     ? RunStatus::kSucceeded
                  : failed == static_cast<int>(n) ? RunStatus::kFailed
                                                  : RunStatus::kPartial;
-    fin.finished_at = NowMeta();
+    fin.finished_at = MetaTimeNow();
     if (failed > 0) {
       std::string err;
       for (const TableRunResult& t : summary.tables) {
@@ -520,7 +516,7 @@ Result<RunSummary> PipelineRunner::Run() {
 
 Status PipelineRunner::RunTable(size_t index, Shared* shared, TableRunResult* result) {
   const TableConfig& table = config_.source.tables[index];
-  const auto started = NowMeta();
+  const auto started = MetaTimeNow();
   const auto t0 = Clock::now();
   Status st;
   auto backoff = options_.backoff_initial;
@@ -539,7 +535,7 @@ Status PipelineRunner::RunTable(size_t index, Shared* shared, TableRunResult* re
   MetadataSink* meta = options_.metadata;
   // A skipped table keeps the records of the attempt that committed it (same run id).
   if (meta == nullptr || (st.ok() && result->skipped)) return st;
-  const auto finished = NowMeta();
+  const auto finished = MetaTimeNow();
   const StageStatus stage = !st.ok()          ? StageStatus::kFailed
                             : result->skipped ? StageStatus::kSkipped
                                               : StageStatus::kSucceeded;

@@ -24,13 +24,8 @@ Result<PgRows> PgQueryParams(PgConnection* conn, const std::string& sql,
   if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK) {
     return rows;
   }
-  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string server = res ? PQresultErrorMessage(res) : PQerrorMessage(raw);
-  while (!server.empty() && (server.back() == '\n' || server.back() == ' ')) server.pop_back();
-  std::string what = sql.size() > 120 ? sql.substr(0, 120) + "..." : sql;
-  std::string msg = fmt::format("{} on {}: {}", what, conn->description(), server);
-  if (PQstatus(raw) == CONNECTION_BAD) return Status::Unavailable(std::move(msg));
-  return PgStatusFromSqlState(state ? state : "", std::move(msg));
+  const std::string what = sql.size() > 120 ? sql.substr(0, 120) + "..." : sql;
+  return PgResultError(raw, res, what, conn->description());
 }
 
 }  // namespace nilus

@@ -111,7 +111,6 @@ struct CdcRunner::Rep {
   Lsn flushable = 0;     // what we may confirm once the open rounds are committed
   std::map<uint32_t, std::unique_ptr<Spill>> spills;
   uint32_t stream_xid = 0;
-  int64_t pending_changes = 0;
   int64_t uncommitted_changes = 0;
   Clock::time_point last_flush = Clock::now();
   Clock::time_point last_status = Clock::now();
@@ -147,7 +146,24 @@ struct CdcRunner::Rep {
   }
 
   Status Prepare(ReplicationSession* session);
+  // Sink options of every destination: the pipeline's resources and `d`.
+  load::IcebergSinkOptions SinkOptions(load::WriteDisposition d) const;
+  load::IcebergSinkOptions ChangelogOptions(load::WriteDisposition d) const;
+  load::IcebergSinkOptions MirrorOptions(const TableState& t, load::WriteDisposition d) const;
+  // A commit recording position `pos` (streamed: also "nilus.streamed").
+  load::CommitRequest PositionRequest(std::string load_id, const Position& pos,
+                                      bool streamed) const;
+  std::string StreamLoadId(const Position& pos) const {
+    return fmt::format("cdc/{}/{}/{}", config.cdc->slot, LsnToString(pos.lsn), pos.seq);
+  }
   Status OpenSinks(TableState* t);
+  // Opens missing sinks and reads every table's committed positions; whether all have one.
+  Result<bool> ReadPositions();
+  int64_t PendingChanges() const {
+    int64_t n = 0;
+    for (const auto& t : tables) n += t->table->pending_changes();
+    return n;
+  }
   Status Snapshot(ReplicationSession* session);
   Status Stream(ReplicationSession* session);
   Status HandlePayload(std::string_view payload, Lsn wal_start, pgoutput::PgOutputDecoder* dec,
@@ -172,10 +188,6 @@ struct CdcRunner::Rep {
   void ReportFinish(const Status& st);
 };
 
-static MetaTime MetaNow() {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
 void CdcRunner::Rep::ReportBegin() {
   if (options.metadata == nullptr) return;
   RunInfo info;
@@ -194,7 +206,7 @@ void CdcRunner::Rep::ReportBegin() {
 
 void CdcRunner::Rep::ReportTables() {
   if (options.metadata == nullptr) return;
-  const MetaTime now = MetaNow();
+  const MetaTime now = MetaTimeNow();
   const int64_t ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   std::vector<ExtractInfo> ex;
@@ -244,13 +256,14 @@ void CdcRunner::Rep::ReportFinish(const Status& st) {
   RunFinish fin;
   fin.run_id = summary.run_id;
   fin.status = st.ok() ? RunStatus::kSucceeded : RunStatus::kFailed;
-  fin.finished_at = MetaNow();
+  fin.finished_at = MetaTimeNow();
   if (!st.ok()) fin.error = st.ToString();
   Status s = options.metadata->FinishRun(fin);
   if (!s.ok()) Log().warn("run metadata: {}", s.ToString());
 }
 
 void CdcRunner::Rep::ProbeServer() {
+  if (metrics_server == nullptr) return;  // the gauges are only read through /metrics
   const auto now = Clock::now();
   if (now - last_probe < std::chrono::seconds(5)) return;
   last_probe = now;
@@ -280,28 +293,71 @@ CdcRunner::CdcRunner(PipelineConfig config, SinkFactory* sinks, CdcRunnerOptions
 
 CdcRunner::~CdcRunner() = default;
 
-Status CdcRunner::Rep::OpenSinks(TableState* t) {
-  load::IcebergSinkOptions base;
-  base.memory_budget_bytes = config.resources.memory_budget;
-  base.target_file_size = config.resources.target_file_size;
-  base.row_group_max_bytes = config.resources.row_group_size;
-  load::IcebergSinkOptions log_opts = base;
-  log_opts.disposition = load::WriteDisposition::kAppend;
+load::IcebergSinkOptions CdcRunner::Rep::SinkOptions(load::WriteDisposition d) const {
+  load::IcebergSinkOptions o;
+  o.disposition = d;
+  o.memory_budget_bytes = config.resources.memory_budget;
+  o.target_file_size = config.resources.target_file_size;
+  o.row_group_max_bytes = config.resources.row_group_size;
+  return o;
+}
+
+load::IcebergSinkOptions CdcRunner::Rep::ChangelogOptions(load::WriteDisposition d) const {
+  load::IcebergSinkOptions o = SinkOptions(d);
   if (!config.cdc->changelog_partition.empty()) {
-    log_opts.partition_by = {config.cdc->changelog_partition + "(commit_time)"};
+    o.partition_by = {config.cdc->changelog_partition + "(commit_time)"};
   }
-  NILUS_ASSIGN_OR_RAISE(t->changelog, sinks->Open(t->changelog_name, log_opts));
+  return o;
+}
+
+load::IcebergSinkOptions CdcRunner::Rep::MirrorOptions(const TableState& t,
+                                                       load::WriteDisposition d) const {
+  load::IcebergSinkOptions o = SinkOptions(d);
+  o.primary_key = t.table->key();
+  o.key_is_identifier = !t.table->full_row_key();
+  for (const auto& p : t.config.partition) o.partition_by.push_back(p.text);
+  if (d == load::WriteDisposition::kMerge) {
+    o.delete_marker_column = std::string(kCdcDeletedColumn);
+    o.delete_marker_value = "true";
+  }
+  return o;
+}
+
+load::CommitRequest CdcRunner::Rep::PositionRequest(std::string load_id, const Position& pos,
+                                                    bool streamed) const {
+  load::CommitRequest req;
+  req.load_id = std::move(load_id);
+  req.properties = {{std::string(kLsnProperty), LsnToString(pos.lsn)},
+                    {std::string(kSeqProperty), std::to_string(pos.seq)}};
+  if (streamed) req.properties.emplace("nilus.streamed", "1");
+  return req;
+}
+
+Status CdcRunner::Rep::OpenSinks(TableState* t) {
+  NILUS_ASSIGN_OR_RAISE(
+      t->changelog,
+      sinks->Open(t->changelog_name, ChangelogOptions(load::WriteDisposition::kAppend)));
   if (t->table->mirrored()) {
-    load::IcebergSinkOptions m = base;
-    m.disposition = load::WriteDisposition::kMerge;
-    m.primary_key = t->table->key();
-    m.key_is_identifier = !t->table->full_row_key();
-    m.delete_marker_column = std::string(kCdcDeletedColumn);
-    m.delete_marker_value = "true";
-    for (const auto& p : t->config.partition) m.partition_by.push_back(p.text);
-    NILUS_ASSIGN_OR_RAISE(t->mirror, sinks->Open(t->mirror_name, m));
+    NILUS_ASSIGN_OR_RAISE(
+        t->mirror, sinks->Open(t->mirror_name, MirrorOptions(*t, load::WriteDisposition::kMerge)));
   }
   return Status::OK();
+}
+
+Result<bool> CdcRunner::Rep::ReadPositions() {
+  bool complete = true;
+  for (auto& t : tables) {
+    if (!t->changelog) NILUS_RETURN_NOT_OK(OpenSinks(t.get()));
+    NILUS_ASSIGN_OR_RAISE(auto lp, ReadPosition(t->changelog.get()));
+    complete &= lp.has_value();
+    t->changelog_pos = lp.value_or(Position{});
+    if (t->mirror) {
+      NILUS_ASSIGN_OR_RAISE(auto mp, ReadPosition(t->mirror.get()));
+      complete &= mp.has_value();
+      t->mirror_pos = mp.value_or(Position{});
+    }
+  }
+  return complete;
 }
 
 // "schema.*" in source.tables stands for every table of that schema (ordinary and
@@ -401,21 +457,11 @@ Status CdcRunner::Rep::Snapshot(ReplicationSession* session) {
     ro.snapshot = created.snapshot_name;
     ro.connections = std::max(1, config.resources.pg_connections);
     NILUS_ASSIGN_OR_RAISE(auto reader, PgTableReader::Open(config.source.url, t->source, ro));
-    load::IcebergSinkOptions base;
-    base.memory_budget_bytes = config.resources.memory_budget;
-    base.target_file_size = config.resources.target_file_size;
-    base.row_group_max_bytes = config.resources.row_group_size;
-    base.disposition = load::WriteDisposition::kReplace;
-    load::IcebergSinkOptions mirror_opts = base;
-    mirror_opts.primary_key = t->table->key();
-    mirror_opts.key_is_identifier = !t->table->full_row_key();
-    for (const auto& p : t->config.partition) mirror_opts.partition_by.push_back(p.text);
+    const load::IcebergSinkOptions mirror_opts =
+        MirrorOptions(*t, load::WriteDisposition::kReplace);
     // The change log is replaced too, unless it holds streamed history (a re-snapshot after the
     // slot was lost): then the new 'r' rows are appended after it.
-    load::IcebergSinkOptions log_opts = base;
-    if (!config.cdc->changelog_partition.empty()) {
-      log_opts.partition_by = {config.cdc->changelog_partition + "(commit_time)"};
-    }
+    load::IcebergSinkOptions log_opts = ChangelogOptions(load::WriteDisposition::kReplace);
     {
       NILUS_ASSIGN_OR_RAISE(auto probe, sinks->Open(t->changelog_name, log_opts));
       NILUS_ASSIGN_OR_RAISE(auto streamed, probe->LastCommittedProperty("nilus.streamed"));
@@ -442,9 +488,9 @@ Status CdcRunner::Rep::Snapshot(ReplicationSession* session) {
       NILUS_RETURN_NOT_OK(log_sink->Write(std::move(log)));
       if (mirror_sink) NILUS_RETURN_NOT_OK(mirror_sink->Write(std::move(batch)));
     }
-    load::CommitRequest req;
-    req.load_id = fmt::format("snapshot/{}/{}/{}", config.cdc->slot, cp, t->source);
-    req.properties = {{std::string(kLsnProperty), cp}, {std::string(kSeqProperty), "-1"}};
+    const load::CommitRequest req =
+        PositionRequest(fmt::format("snapshot/{}/{}/{}", config.cdc->slot, cp, t->source),
+                        Position{created.consistent_point, -1}, /*streamed=*/false);
     // Commit an empty change log too, so its position exists; a missing table is created.
     if (t->counters->snapshot_rows == 0) {
       NILUS_RETURN_NOT_OK(log_sink->Write(std::make_unique<ColumnBatch>(ChangelogSchema())));
@@ -489,14 +535,12 @@ Status CdcRunner::Rep::OnChange(TableState* t, CdcChange change) {
   t->pushed_pos = pos;
   t->has_uncommitted = true;
   t->table->Add(std::move(change));
-  ++pending_changes;
   ++uncommitted_changes;
   return Status::OK();
 }
 
 Status CdcRunner::Rep::Push(TableState* t) {
   if (t->table->pending_changes() == 0) return Status::OK();
-  pending_changes -= t->table->pending_changes();
   std::unique_ptr<ColumnBatch> mirror, log;
   NILUS_RETURN_NOT_OK(t->table->Build(catalog.get(), &mirror, &log));
   if (log && log->num_rows() > 0) NILUS_RETURN_NOT_OK(t->changelog->Write(std::move(log)));
@@ -512,12 +556,8 @@ Status CdcRunner::Rep::PushAll() {
 Status CdcRunner::Rep::CommitTable(TableState* t) {
   if (!t->has_uncommitted) return Status::OK();
   NILUS_RETURN_NOT_OK(Push(t));
-  load::CommitRequest req;
-  req.load_id = fmt::format("cdc/{}/{}/{}", config.cdc->slot, LsnToString(t->pushed_pos.lsn),
-                            t->pushed_pos.seq);
-  req.properties = {{std::string(kLsnProperty), LsnToString(t->pushed_pos.lsn)},
-                    {std::string(kSeqProperty), std::to_string(t->pushed_pos.seq)},
-                    {"nilus.streamed", "1"}};
+  const load::CommitRequest req =
+      PositionRequest(StreamLoadId(t->pushed_pos), t->pushed_pos, /*streamed=*/true);
   // The change log first: after a crash between the two, the mirror re-applies changes the
   // change log skips (CdcChange::to_mirror).
   if (t->changelog_pos.lsn != t->pushed_pos.lsn || t->changelog_pos.seq != t->pushed_pos.seq) {
@@ -556,24 +596,18 @@ Status CdcRunner::Rep::OnTruncate(TableState* t, Lsn lsn) {
   if (!(pos <= t->changelog_pos)) NILUS_RETURN_NOT_OK(t->changelog->Write(std::move(log)));
   t->pushed_pos = pos;
   t->has_uncommitted = true;
-  std::unique_ptr<load::Sink> merge_sink;
   if (t->mirror && !(pos <= t->mirror_pos)) {
     t->mirror->Abort();
-    load::IcebergSinkOptions o;
-    o.disposition = load::WriteDisposition::kReplace;
-    o.memory_budget_bytes = config.resources.memory_budget;
-    NILUS_ASSIGN_OR_RAISE(auto empty, sinks->Open(t->mirror_name, o));
-    load::CommitRequest req;
-    req.load_id = fmt::format("cdc/{}/{}/{}", config.cdc->slot, LsnToString(pos.lsn), pos.seq);
-    req.properties = {{std::string(kLsnProperty), LsnToString(pos.lsn)},
-                      {std::string(kSeqProperty), std::to_string(pos.seq)},
-                      {"nilus.streamed", "1"}};
-    NILUS_RETURN_NOT_OK_CTX(empty->Commit(req).status(), t->mirror_name);
+    NILUS_ASSIGN_OR_RAISE(
+        auto empty,
+        sinks->Open(t->mirror_name, MirrorOptions(*t, load::WriteDisposition::kReplace)));
+    NILUS_RETURN_NOT_OK_CTX(
+        empty->Commit(PositionRequest(StreamLoadId(pos), pos, /*streamed=*/true)).status(),
+        t->mirror_name);
     t->mirror_pos = pos;
     if (options.after_commit_hook) NILUS_RETURN_NOT_OK(options.after_commit_hook(t->mirror_name));
     // Reopen the merge sink on the emptied table.
-    std::unique_ptr<load::Sink> old = std::move(t->mirror);
-    old.reset();
+    t->mirror.reset();
     NILUS_RETURN_NOT_OK(OpenSinks(t));
   }
   return CommitTable(t);
@@ -790,7 +824,6 @@ void CdcRunner::Rep::DropUncommitted() {
     t->has_uncommitted = false;
   }
   spills.clear();
-  pending_changes = 0;
   uncommitted_changes = 0;
   in_txn = false;
 }
@@ -860,7 +893,7 @@ Status CdcRunner::Rep::Stream(ReplicationSession* session) {
         if (k->reply_requested) NILUS_RETURN_NOT_OK(SendStatus(session, false));
       }
     }
-    if (pending_changes > 0) NILUS_RETURN_NOT_OK(BoundMemory());
+    if (PendingChanges() > 0) NILUS_RETURN_NOT_OK(BoundMemory());
     const auto now = Clock::now();
     // With a target, everything up to it is received once a transaction ending past it (or a
     // keepalive past it outside a transaction) arrived: commit now rather than at the interval.
@@ -898,7 +931,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
     return Status::Invalid("cdc: needs source.kind postgres");
   }
   r.summary.run_id = iceberg::NewUuidV4();
-  r.started_at = MetaNow();
+  r.started_at = MetaTimeNow();
   r.ReportBegin();
   r.metrics = std::make_unique<CdcMetrics>(r.config.name);
   if (r.config.cdc->metrics_port) {
@@ -935,18 +968,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
             slot->name, slot->wal_status, slot->name));
       }
       // Committed positions; a table without one has not finished its snapshot.
-      bool complete = true;
-      for (auto& t : r.tables) {
-        if (!t->changelog) NILUS_RETURN_NOT_OK(r.OpenSinks(t.get()));
-        NILUS_ASSIGN_OR_RAISE(auto lp, ReadPosition(t->changelog.get()));
-        complete &= lp.has_value();
-        t->changelog_pos = lp.value_or(Position{});
-        if (t->mirror) {
-          NILUS_ASSIGN_OR_RAISE(auto mp, ReadPosition(t->mirror.get()));
-          complete &= mp.has_value();
-          t->mirror_pos = mp.value_or(Position{});
-        }
-      }
+      NILUS_ASSIGN_OR_RAISE(bool complete, r.ReadPositions());
       if (!slot || !complete) {
         if (slot) {
           Log().warn("slot {} exists but the initial snapshot did not finish: starting it again",
@@ -959,15 +981,7 @@ Result<CdcRunSummary> CdcRunner::Run() {
           t->changelog.reset();
         }
         NILUS_RETURN_NOT_OK(r.Snapshot(session.get()));
-        for (auto& t : r.tables) {
-          NILUS_RETURN_NOT_OK(r.OpenSinks(t.get()));
-          NILUS_ASSIGN_OR_RAISE(auto lp, ReadPosition(t->changelog.get()));
-          t->changelog_pos = lp.value_or(Position{});
-          if (t->mirror) {
-            NILUS_ASSIGN_OR_RAISE(auto mp, ReadPosition(t->mirror.get()));
-            t->mirror_pos = mp.value_or(Position{});
-          }
-        }
+        NILUS_RETURN_NOT_OK(r.ReadPositions().status());
       } else {
         r.confirmed = slot->confirmed_flush_lsn;
         r.flushable = r.confirmed;

@@ -24,6 +24,18 @@ constexpr int32_t kMarkerFieldId = 1'000'000;
 // Keys per look-up query (PostgreSQL allows 65535 parameters).
 constexpr size_t kLookupBatch = 1000;
 
+// One key value in the layout of CdcTable::KeyBytes: a length prefix and the bytes, or a null
+// marker. Tuples and look-up rows use it alike, so their keys compare equal.
+void AppendKeyPart(const std::string_view* value, std::string* out) {
+  if (value == nullptr) {
+    out->append("\xff", 1);
+    return;
+  }
+  const uint32_t n = static_cast<uint32_t>(value->size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(*value);
+}
+
 }  // namespace
 
 SchemaPtr ChangelogSchema() {
@@ -86,14 +98,22 @@ Result<bool> CdcTable::OnRelation(const pgoutput::Relation& rel, PgConnection* c
     }
     return -1;
   };
+  // The catalog is at least as new as the stream: describe the table again, at most once per
+  // Relation, when it brings a column or a type we do not know.
+  std::optional<PgTableDesc> fresh;
+  auto describe = [&]() -> Status {
+    if (!fresh && catalog != nullptr) {
+      NILUS_ASSIGN_OR_RAISE(fresh, DescribePgTable(catalog, source_name_, policy_));
+    }
+    return Status::OK();
+  };
   bool missing = false;
   for (const auto& c : rel.columns) missing |= find(c.name) < 0;
-  if (missing && catalog != nullptr) {
-    // An added column: describe the table again (the catalog is at least as new as the stream).
-    NILUS_ASSIGN_OR_RAISE(PgTableDesc fresh, DescribePgTable(catalog, source_name_, policy_));
+  if (missing) {
+    NILUS_RETURN_NOT_OK(describe());
     // Keep the columns we knew (dropped ones too, so old relations still map), add the new.
-    for (auto& c : fresh.columns) {
-      if (find(c.name) < 0) desc_.columns.push_back(std::move(c));
+    for (const auto& c : fresh ? fresh->columns : std::vector<PgColumnDesc>{}) {
+      if (find(c.name) < 0) desc_.columns.push_back(c);
     }
   }
   std::vector<ColumnMap> cols;
@@ -105,11 +125,9 @@ Result<bool> CdcTable::OnRelation(const pgoutput::Relation& rel, PgConnection* c
       const PgColumnDesc& d = desc_.columns[m.desc_index];
       if (d.type.oid != c.type_oid && d.type.oid != 0) {
         // The column's type changed since it was described: describe it again.
-        if (catalog != nullptr) {
-          NILUS_ASSIGN_OR_RAISE(PgTableDesc fresh, DescribePgTable(catalog, source_name_, policy_));
-          for (auto& fc : fresh.columns) {
-            if (fc.name == c.name) desc_.columns[m.desc_index] = std::move(fc);
-          }
+        NILUS_RETURN_NOT_OK(describe());
+        for (const auto& fc : fresh ? fresh->columns : std::vector<PgColumnDesc>{}) {
+          if (fc.name == c.name) desc_.columns[m.desc_index] = fc;
         }
       }
       // Enums send their label in binary too; other text-read types need the text look-up.
@@ -201,13 +219,11 @@ std::string CdcTable::KeyBytes(const Tuple& t) const {
   std::string out;
   for (int j : key_relation_idx_) {
     if (static_cast<size_t>(j) >= t.values.size() || t.values[j].kind == Kind::kNull) {
-      out.append("\xff", 1);
-      continue;
+      AppendKeyPart(nullptr, &out);
+    } else {
+      const std::string_view v = t.ValueBytes(j);
+      AppendKeyPart(&v, &out);
     }
-    const std::string_view v = t.ValueBytes(j);
-    const uint32_t n = static_cast<uint32_t>(v.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out.append(v);
   }
   return out;
 }
@@ -299,13 +315,11 @@ Status CdcTable::ResolveMissing(PgConnection* lookup) {
       std::string kb;
       for (size_t k = 0; k < nkey; ++k) {
         if (rows.IsNull(r, static_cast<int>(k))) {
-          kb.append("\xff", 1);
-          continue;
+          AppendKeyPart(nullptr, &kb);
+        } else {
+          const std::string_view v = rows.Get(r, static_cast<int>(k));
+          AppendKeyPart(&v, &kb);
         }
-        const std::string_view v = rows.Get(r, static_cast<int>(k));
-        const uint32_t len = static_cast<uint32_t>(v.size());
-        kb.append(reinterpret_cast<const char*>(&len), sizeof len);
-        kb.append(v);
       }
       by_key.emplace(std::move(kb), r);
     }

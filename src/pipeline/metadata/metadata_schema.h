@@ -27,6 +27,10 @@ using MetaTime = std::chrono::sys_time<std::chrono::microseconds>;
 
 // "2026-01-02T03:04:05.123456Z": fixed width, so text order is time order.
 std::string FormatMetaTime(MetaTime t);
+// The current time as a MetaTime.
+inline MetaTime MetaTimeNow() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 // Accepts ISO 8601 / PostgreSQL output: "YYYY-MM-DD[T| ]HH:MM:SS[.fraction]" followed by "Z" or
 // an offset "+HH", "+HH:MM", "+HHMM" (also "-"). Fractions beyond microseconds are truncated.
 // Errors: InvalidArgument quoting the text.
