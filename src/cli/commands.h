@@ -70,6 +70,17 @@ int RunPipeline(const RunCliOptions& options);
 // or prints "ok" and returns 0.
 int RunValidate(const std::string& path);
 
+// `nilus manager` options.
+struct ManagerCliOptions {
+  std::string config_path;      // --config; empty: environment variables only
+  bool retention_once = false;  // --retention-once: one retention/archival pass, then exit
+  bool check_config = false;    // --check-config: print the resolved configuration and exit
+};
+
+// `nilus manager`: serves the Manager until SIGTERM/SIGINT (exit 0 after a graceful stop), or
+// runs one retention pass. Exit code 2 for an invalid configuration, 1 for other failures.
+int RunManager(const ManagerCliOptions& options);
+
 // "512MiB", "128MB", "1GiB", "1000" (bytes). InvalidArgument otherwise.
 Result<int64_t> ParseSize(const std::string& text);
 

@@ -138,10 +138,22 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a pipeline file; list every error");
   validate->add_option("PIPELINE", validate_path, "Pipeline YAML file")->required();
 
+  nilus::cli::ManagerCliOptions manager_options;
+  auto* manager = app.add_subcommand(
+      "manager",
+      "Run the Nilus Manager: the run-metadata HTTP API on PostgreSQL, /metrics, retention and\n"
+      "archival (docs/manager.md). Every setting can also come from NILUS_MANAGER_* variables.");
+  manager->add_option("--config", manager_options.config_path, "Manager YAML file");
+  manager->add_flag("--retention-once", manager_options.retention_once,
+                    "Run one retention and archival pass, then exit");
+  manager->add_flag("--check-config", manager_options.check_config,
+                    "Print the resolved configuration (secrets masked) and exit");
+
   CLI11_PARSE(app, argc, argv);
   nilus::SetLogLevel(log_level);
 
   if (*run) return nilus::cli::RunPipeline(run_options);
+  if (*manager) return nilus::cli::RunManager(manager_options);
   if (*validate) return nilus::cli::RunValidate(validate_path);
   if (*inspect) return nilus::cli::RunParquetInspect(inspect_path, inspect_json);
   if (*demo) return nilus::cli::RunParquetDemo(demo_path);

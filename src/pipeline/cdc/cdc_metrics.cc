@@ -41,9 +41,7 @@ void CdcMetrics::AddReconnect() {
   ++reconnects_;
 }
 
-namespace {
-// A label value, escaped as the exposition format requires.
-std::string Label(std::string_view v) {
+std::string PromLabelValue(std::string_view v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') out.push_back('\\');
@@ -55,26 +53,25 @@ std::string Label(std::string_view v) {
   }
   return out;
 }
-}  // namespace
 
 std::string CdcMetrics::Render() const {
   std::lock_guard<std::mutex> l(mu_);
   std::string o;
   auto out = std::back_inserter(o);
-  const std::string p = Label(pipeline_);
+  const std::string p = PromLabelValue(pipeline_);
   fmt::format_to(out,
                  "# HELP nilus_cdc_events_total Row changes applied, by table and operation.\n"
                  "# TYPE nilus_cdc_events_total counter\n");
   for (const auto& [k, n] : events_) {
     fmt::format_to(out,
                    "nilus_cdc_events_total{{pipeline=\"{}\",table=\"{}\",operation=\"{}\"}} {}\n",
-                   p, Label(k.first), k.second, n);
+                   p, PromLabelValue(k.first), k.second, n);
   }
   fmt::format_to(out,
                  "# HELP nilus_cdc_commits_total Iceberg commits, by destination table.\n"
                  "# TYPE nilus_cdc_commits_total counter\n");
   for (const auto& [t, n] : commits_) {
-    fmt::format_to(out, "nilus_cdc_commits_total{{pipeline=\"{}\",table=\"{}\"}} {}\n", p, Label(t),
+    fmt::format_to(out, "nilus_cdc_commits_total{{pipeline=\"{}\",table=\"{}\"}} {}\n", p, PromLabelValue(t),
                    n);
   }
   fmt::format_to(out,

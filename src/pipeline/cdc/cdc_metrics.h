@@ -21,11 +21,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
 
 namespace nilus::pipeline {
+
+// A label value escaped as the exposition format requires (backslash, quote, newline). Shared
+// with the Manager's /metrics.
+std::string PromLabelValue(std::string_view v);
 
 class CdcMetrics {
  public:
