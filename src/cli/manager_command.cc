@@ -9,17 +9,13 @@
 #include "core/logging.h"
 #include "manager/manager_server.h"
 #include "manager/metadata_repository.h"
-#if __has_include("manager/retention.h")  // TEMP until retention lands
 #include "manager/retention.h"
-#define NILUS_TEMP_RETENTION 1
-#endif
 #include "pipeline/config.h"
 
 namespace nilus::cli {
 
 namespace {
 
-#ifdef NILUS_TEMP_RETENTION
 manager::RetentionOptions RetentionFrom(const manager::ManagerConfig& c) {
   manager::RetentionOptions ro;
   ro.default_days = c.retention_default_days;
@@ -72,7 +68,6 @@ int RetentionOnce(const manager::ManagerConfig& config) {
   return 0;
 }
 
-#endif
 }  // namespace
 
 int RunManager(const ManagerCliOptions& options) {
@@ -85,9 +80,7 @@ int RunManager(const ManagerCliOptions& options) {
     std::printf("%s", manager::DescribeManagerConfig(*config).c_str());
     return 0;
   }
-#ifdef NILUS_TEMP_RETENTION
   if (options.retention_once) return RetentionOnce(*config);
-#endif
 
   // Signals are taken by sigwait on this thread only: every thread started below inherits the
   // blocked mask, so SIGTERM cannot interrupt a request half-way.

@@ -96,7 +96,7 @@ TEST(ManagerConfigTest, ErrorsNameTheKeyAndWhereItCameFrom) {
   auto c = ParseManagerConfig("database: x\npool_size: many\nretention:\n  colour: red\n",
                               "manager.yaml", Env({{"NILUS_MANAGER_THREADS", "0"}}));
   ASSERT_FALSE(c.ok());
-  const std::string& m = c.status().message();
+  const std::string m = c.status().message();
   EXPECT_NE(m.find("manager.yaml:2: pool_size: expected an integer from 1 to 256, got 'many'"),
             std::string::npos)
       << m;

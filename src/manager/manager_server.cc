@@ -13,10 +13,7 @@
 #include "manager/manager_metrics.h"
 #include "manager/metadata_repository.h"
 #include "manager/pg_pool.h"
-#if __has_include("manager/retention.h")  // TEMP until retention lands
 #include "manager/retention.h"
-#define NILUS_TEMP_RETENTION 1
-#endif
 #include "pipeline/metadata/metadata_schema.h"
 
 namespace nilus::manager {
@@ -209,9 +206,7 @@ struct ManagerServer::Rep {
   std::unique_ptr<PgPool> pool;
   std::unique_ptr<MetadataRepository> repo;
   ManagerMetrics metrics;
-#ifdef NILUS_TEMP_RETENTION
   std::unique_ptr<RetentionJob> retention;
-#endif
   int port = 0;
   bool tls = false;
 
@@ -611,11 +606,7 @@ struct ManagerServer::Rep {
   void Background() {
     std::chrono::milliseconds backoff(200);
     while (!stopping) {
-#ifdef NILUS_TEMP_RETENTION
       Status st = repo->Migrate(RetentionBookkeepingDdl());
-#else
-      Status st = repo->Migrate();
-#endif
       if (st.ok()) {
         migrated = true;
         Log().info("manager: schema at version {}", pipeline::MetadataSchemaVersion());
@@ -634,7 +625,6 @@ struct ManagerServer::Rep {
       wake.wait_for(l, backoff, [&] { return stopping.load(); });
       backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     }
-#ifdef NILUS_TEMP_RETENTION
     if (!retention) return;
     while (!stopping) {
       Result<RetentionReport> report = retention->RunOnce(pipeline::MetaTimeNow());
@@ -654,7 +644,6 @@ struct ManagerServer::Rep {
       std::unique_lock<std::mutex> l(mu);
       wake.wait_for(l, config.retention_interval, [&] { return stopping.load(); });
     }
-#endif
   }
 };
 
@@ -677,7 +666,6 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::Start(const ManagerConfig&
   } else {
     rep->http = std::make_unique<httplib::Server>();
   }
-#ifdef NILUS_TEMP_RETENTION
   if (config.retention_interval.count() > 0) {
     RetentionOptions ro;
     ro.default_days = config.retention_default_days;
@@ -693,7 +681,6 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::Start(const ManagerConfig&
     NILUS_RETURN_NOT_OK(ValidateRetentionOptions(ro));
     NILUS_ASSIGN_OR_RAISE(rep->retention, RetentionJob::Make(config.database, std::move(ro)));
   }
-#endif
   rep->pool = std::make_unique<PgPool>(config.database, config.pool_size);
   rep->repo = std::make_unique<MetadataRepository>(rep->pool.get());
   const int threads = config.threads;

@@ -8,7 +8,9 @@
 #      without waiting for it and leaves its records in the spool; once the Manager is back,
 #      the next run delivers them: every run is stored exactly once;
 #   4. /metrics passes `promtool check metrics`, and a real Prometheus server scrapes it;
-#   5. SIGTERM again: exit code 0.
+#   5. no token appears in any log; SIGTERM again: exit code 0;
+#   6. with tls.cert_file/key_file the Manager serves HTTPS (checked with curl and the
+#      certificate), and plain HTTP gets no answer.
 # NILUS_MANAGER_TEST_KEEP=1 keeps the work directory.
 set -uo pipefail
 
@@ -61,7 +63,7 @@ manager_url="http://127.0.0.1:${port}"
 
 start_manager() {
   NILUS_MANAGER_DATABASE="${url}" NILUS_MANAGER_LISTEN="127.0.0.1:${port}" \
-    NILUS_MANAGER_WRITE_TOKEN="${token}" NILUS_MANAGER_READ_TOKEN="${read_token}" \
+    NILUS_MANAGER_AUTH_WRITE_TOKEN="${token}" NILUS_MANAGER_AUTH_READ_TOKEN="${read_token}" \
     NILUS_MANAGER_RETENTION_INTERVAL=0 NILUS_MANAGER_THREADS=4 NILUS_MANAGER_POOL_SIZE=2 \
     "${nilus}" manager >>"${work}/manager.out" 2>>"${work}/manager.err" &
   manager_pid=$!
@@ -213,6 +215,28 @@ prom_pid=""
 if grep -qF -e "${token}" -e "${read_token}" "${work}/manager.err" "${work}/manager.out" "${work}/run.err" "${work}/run.out"; then
   fail "a token appears in a log"
 fi
+stop_manager
+
+# ---- 6. TLS: with a certificate the Manager speaks HTTPS only.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+  -keyout "${work}/tls.key" -out "${work}/tls.crt" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+port="$(free_port)"
+NILUS_MANAGER_DATABASE="${url}" NILUS_MANAGER_LISTEN="127.0.0.1:${port}" \
+  NILUS_MANAGER_AUTH_WRITE_TOKEN="${token}" NILUS_MANAGER_RETENTION_INTERVAL=0 \
+  NILUS_MANAGER_TLS_CERT_FILE="${work}/tls.crt" NILUS_MANAGER_TLS_KEY_FILE="${work}/tls.key" \
+  "${nilus}" manager >>"${work}/manager.out" 2>>"${work}/manager.err" &
+manager_pid=$!
+tls_code=""
+for _ in $(seq 1 100); do
+  tls_code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "${work}/tls.crt" "https://127.0.0.1:${port}/readyz")"
+  [[ "${tls_code}" == 200 ]] && break
+  sleep 0.1
+done
+check_eq "HTTPS /readyz" 200 "${tls_code}"
+check_eq "HTTPS GET /api/v1/runs with the token" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --cacert "${work}/tls.crt" -H "Authorization: Bearer ${token}" "https://127.0.0.1:${port}/api/v1/runs")"
+plain="$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:${port}/healthz")"
+[[ "${plain}" == 200 ]] && fail "plain HTTP answered on the TLS port"
 stop_manager
 
 if ((failures > 0)); then
