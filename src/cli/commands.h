@@ -75,6 +75,9 @@ struct ManagerCliOptions {
   std::string config_path;      // --config; empty: environment variables only
   bool retention_once = false;  // --retention-once: one retention/archival pass, then exit
   bool check_config = false;    // --check-config: print the resolved configuration and exit
+  // --now (with --retention-once): the time the pass takes as now, ISO 8601; empty: the clock.
+  // For tests and for catching up on a schedule.
+  std::string now;
 };
 
 // `nilus manager`: serves the Manager until SIGTERM/SIGINT (exit 0 after a graceful stop), or

@@ -146,6 +146,8 @@ int main(int argc, char** argv) {
   manager->add_option("--config", manager_options.config_path, "Manager YAML file");
   manager->add_flag("--retention-once", manager_options.retention_once,
                     "Run one retention and archival pass, then exit");
+  manager->add_option("--now", manager_options.now,
+                      "With --retention-once: the pass's notion of now (ISO 8601, UTC)");
   manager->add_flag("--check-config", manager_options.check_config,
                     "Print the resolved configuration (secrets masked) and exit");
 

@@ -31,7 +31,16 @@ manager::RetentionOptions RetentionFrom(const manager::ManagerConfig& c) {
   return ro;
 }
 
-int RetentionOnce(const manager::ManagerConfig& config) {
+int RetentionOnce(const manager::ManagerConfig& config, const std::string& now_text) {
+  pipeline::MetaTime now = pipeline::MetaTimeNow();
+  if (!now_text.empty()) {
+    auto parsed = pipeline::ParseMetaTime(now_text);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "--now: %s\n", parsed.status().message().c_str());
+      return 2;
+    }
+    now = *parsed;
+  }
   manager::PgPool pool(config.database, 1);
   manager::MetadataRepository repo(&pool);
   Status st = repo.Migrate(manager::RetentionBookkeepingDdl());
@@ -50,21 +59,22 @@ int RetentionOnce(const manager::ManagerConfig& config) {
     Log().error("manager: {}", job.status().ToString());
     return 1;
   }
-  auto report = (*job)->RunOnce(pipeline::MetaTimeNow());
+  auto report = (*job)->RunOnce(now);
   if (!report.ok()) {
     Log().error("manager: retention: {}", report.status().ToString());
     return 1;
   }
-  int64_t deleted = 0;
-  std::string per_table;
-  for (const auto& [t, n] : report->deleted) {
-    deleted += n;
-    per_table += " " + t + "=" + std::to_string(n);
+  // One JSON line on stdout, for scripts and CronJob logs.
+  std::string deleted;
+  for (const auto& [table, n] : report->deleted) {
+    if (!deleted.empty()) deleted += ", ";
+    deleted += "\"" + table + "\": " + std::to_string(n);
   }
-  std::printf("retention: archived %lld runs (%lld rows, %d commits), deleted %lld rows%s\n",
-              static_cast<long long>(report->runs_archived),
-              static_cast<long long>(report->archive_rows), report->archive_commits,
-              static_cast<long long>(deleted), per_table.c_str());
+  std::printf(
+      "{\"runs_archived\": %lld, \"archive_rows\": %lld, \"archive_commits\": %d, "
+      "\"lock_busy\": %s, \"deleted\": {%s}}\n",
+      static_cast<long long>(report->runs_archived), static_cast<long long>(report->archive_rows),
+      report->archive_commits, report->lock_busy ? "true" : "false", deleted.c_str());
   return 0;
 }
 
@@ -80,7 +90,7 @@ int RunManager(const ManagerCliOptions& options) {
     std::printf("%s", manager::DescribeManagerConfig(*config).c_str());
     return 0;
   }
-  if (options.retention_once) return RetentionOnce(*config);
+  if (options.retention_once) return RetentionOnce(*config, options.now);
 
   // Signals are taken by sigwait on this thread only: every thread started below inherits the
   // blocked mask, so SIGTERM cannot interrupt a request half-way.

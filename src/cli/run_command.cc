@@ -22,6 +22,7 @@
 #include "pipeline/cdc/cdc_runner.h"
 #include "pipeline/concrete_factories.h"
 #include "pipeline/config.h"
+#include "pipeline/metadata/manager_client.h"
 #include "pipeline/metadata/sqlite_metadata_store.h"
 #include "pipeline/runner.h"
 #include "storage/local_file_io.h"
@@ -330,24 +331,47 @@ int RunPipeline(const RunCliOptions& options) {
   auto sources = pipeline::MakeDefaultSourceFactory(&io);
   auto sinks = pipeline::MakeIcebergSinkFactory(catalog->get(), config.destination.ns);
 
-  std::unique_ptr<pipeline::SqliteMetadataStore> meta;
+  // Run metadata: the local store, plus the Manager when the pipeline names one (both through a
+  // tee). Neither may fail the run: a store that cannot be opened is only a warning.
+  std::unique_ptr<pipeline::SqliteMetadataStore> local_meta;
+  std::unique_ptr<pipeline::ManagerMetadataSink> manager_meta;
+  std::unique_ptr<pipeline::TeeMetadataSink> tee_meta;
+  pipeline::MetadataSink* meta = nullptr;
   if (!options.dry_run) {
     auto opened =
         pipeline::SqliteMetadataStore::Open(pipeline::SqliteMetadataStore::DefaultPath(warehouse));
     if (opened.ok()) {
-      meta = std::move(opened).value();
+      local_meta = std::move(opened).value();
+      meta = local_meta.get();
     } else {
-      Log().warn("run metadata is not recorded: {}", opened.status().ToString());
+      Log().warn("run metadata is not recorded locally: {}", opened.status().ToString());
+    }
+    if (!config.manager.empty()) {
+      pipeline::ManagerClientOptions mo;
+      mo.url = config.manager;
+      mo.token = config.manager_token;
+      mo.spool_path = pipeline::ManagerMetadataSink::DefaultSpoolPath(warehouse);
+      mo.flush_timeout = config.manager_flush_timeout;
+      auto manager = pipeline::ManagerMetadataSink::Open(mo);
+      if (manager.ok()) {
+        manager_meta = std::move(manager).value();
+        tee_meta = std::make_unique<pipeline::TeeMetadataSink>(
+            std::vector<pipeline::MetadataSink*>{local_meta.get(), manager_meta.get()});
+        meta = tee_meta.get();
+      } else {
+        Log().warn("run metadata is not sent to the Manager {}: {}", config.RedactedManager(),
+                   manager.status().ToString());
+      }
     }
   }
 
-  if (config.cdc.has_value()) return RunCdc(config, options, sinks.get(), warehouse, meta.get());
+  if (config.cdc.has_value()) return RunCdc(config, options, sinks.get(), warehouse, meta);
 
   pipeline::RunnerOptions ro;
   ro.dry_run = options.dry_run;
   ro.full_refresh = options.full_refresh;
   ro.state_dir = warehouse + "/_nilus";
-  ro.metadata = meta.get();
+  ro.metadata = meta;
   const bool tty = isatty(STDERR_FILENO) != 0;
   bool show = options.progress == "always" || (options.progress == "auto");
   if (options.progress == "never" || options.dry_run) show = false;
