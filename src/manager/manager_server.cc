@@ -687,6 +687,9 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::Start(const ManagerConfig&
   rep->http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   rep->http->set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
   rep->http->set_keep_alive_max_count(100000);
+  // Small JSON answers: without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms
+  // to every request on a kept-alive connection.
+  rep->http->set_tcp_nodelay(true);
   rep->http->set_read_timeout(10, 0);
   rep->http->set_write_timeout(10, 0);
   rep->Routes();

@@ -160,6 +160,9 @@ class Parser {
  public:
   Parser(const EnvLookup& env) : env_(env) {}
 
+  // A variable of the environment the file is read with.
+  std::optional<std::string> Env(const std::string& name) const { return env_(name); }
+
   std::vector<ConfigError>& errors() { return errors_; }
 
   void Error(const YAML::Mark& mark, std::string path, std::string message) {
@@ -997,9 +1000,9 @@ Result<TypePtr> ParseIcebergPrimitiveType(std::string_view raw) {
 namespace {
 
 void ReadPipeline(Parser* p, const YAML::Node& root, PipelineConfig* cfg) {
-  MapReader top(
-      p, root, "",
-      {"name", "source", "destination", "cdc", "manager", "contracts", "resources", "options"});
+  MapReader top(p, root, "",
+                {"name", "source", "destination", "cdc", "manager", "manager_token",
+                 "manager_flush_timeout", "contracts", "resources", "options"});
   if (!top.valid()) return;
 
   // name
@@ -1234,6 +1237,39 @@ void ReadPipeline(Parser* p, const YAML::Node& root, PipelineConfig* cfg) {
     if (!StartsWith(*m, "http://") && !StartsWith(*m, "https://")) {
       p->Error(*top.Get("manager"), "manager",
                fmt::format("'{}' is not an http:// or https:// URL", RedactUrl(*m)));
+    }
+  }
+  // The token goes into an HTTP header: no whitespace or control characters. Messages never
+  // quote it.
+  auto bad_token = [](const std::string& t) {
+    return std::any_of(t.begin(), t.end(), [](char c) {
+      return std::iscntrl(static_cast<unsigned char>(c)) ||
+             std::isspace(static_cast<unsigned char>(c));
+    });
+  };
+  if (auto t = top.String("manager_token")) {
+    cfg->manager_token = *t;
+    if (bad_token(*t)) {
+      p->Error(top.MarkOf("manager_token"), "manager_token",
+               "must not contain spaces or control characters");
+    }
+  }
+  if (cfg->manager_token.empty()) {
+    if (std::optional<std::string> t = p->Env("NILUS_MANAGER_TOKEN")) {
+      cfg->manager_token = *t;
+      if (bad_token(*t)) {
+        p->Error(top.MarkOf("manager_token"), "manager_token",
+                 "the NILUS_MANAGER_TOKEN environment variable must not contain spaces or control "
+                 "characters");
+      }
+    }
+  }
+  if (auto f = top.Duration("manager_flush_timeout")) {
+    if (*f > std::chrono::hours(1)) {
+      p->Error(*top.Get("manager_flush_timeout"), "manager_flush_timeout",
+               fmt::format("{} is longer than 1h", FormatDuration(*f)));
+    } else {
+      cfg->manager_flush_timeout = *f;
     }
   }
 

@@ -189,7 +189,12 @@ struct PipelineConfig {
   SourceConfig source;
   DestinationConfig destination;
   std::optional<CdcConfig> cdc;  // present: a CDC run
-  std::string manager;           // Manager URL; empty: local SQLite metadata store
+  std::string manager;           // Manager URL; empty: local SQLite metadata store only
+  // Bearer token for the Manager (`manager_token`, else $NILUS_MANAGER_TOKEN). A secret: never
+  // print it.
+  std::string manager_token;
+  // How long the end of a run waits for the Manager spool to drain (`manager_flush_timeout`).
+  std::chrono::milliseconds manager_flush_timeout{10000};
   ContractConfig contracts;
   ResourceConfig resources;
   PolicyOptions options;

@@ -345,6 +345,81 @@ TEST(PipelineConfigTest, ProcessEnvReadsTheEnvironment) {
   EXPECT_EQ(cfg->source.url, "postgresql://u:from-env@h/db");
 }
 
+TEST(PipelineConfigTest, ManagerKeys) {
+  const std::string with_manager = std::string(kMinimal) +
+                                   "manager: https://manager.internal:8443\n"
+                                   "manager_token: ${WRITE_TOKEN}\n"
+                                   "manager_flush_timeout: 30s\n";
+  Result<PipelineConfig> cfg = ParsePipelineConfig(
+      with_manager, "p.yaml",
+      MapEnv({{"PW", "x"}, {"WRITE_TOKEN", "tok-123"}, {"NILUS_MANAGER_TOKEN", "from-env"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->manager, "https://manager.internal:8443");
+  EXPECT_EQ(cfg->manager_token, "tok-123");  // the file wins over NILUS_MANAGER_TOKEN
+  EXPECT_EQ(cfg->manager_flush_timeout, milliseconds(30000));
+
+  // Defaults: no token, 10s; an empty manager_token falls back to NILUS_MANAGER_TOKEN.
+  cfg = ParsePipelineConfig(kMinimal, "p.yaml", MapEnv({{"PW", "x"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_TRUE(cfg->manager.empty());
+  EXPECT_TRUE(cfg->manager_token.empty());
+  EXPECT_EQ(cfg->manager_flush_timeout, milliseconds(10000));
+  EXPECT_EQ(PipelineConfig().manager_flush_timeout, milliseconds(10000));
+  for (const std::string tail : {"", "manager_token:\n", "manager_token: ${EMPTY}\n"}) {
+    SCOPED_TRACE(tail);
+    cfg = ParsePipelineConfig(
+        std::string(kMinimal) + "manager: http://m:8080\n" + tail, "p.yaml",
+        MapEnv({{"PW", "x"}, {"EMPTY", ""}, {"NILUS_MANAGER_TOKEN", "from-env"}}));
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    EXPECT_EQ(cfg->manager_token, "from-env");
+  }
+  // 0 is allowed: do not wait for the spool at the end of a run.
+  cfg = ParsePipelineConfig(std::string(kMinimal) + "manager_flush_timeout: 0\n", "p.yaml",
+                            MapEnv({{"PW", "x"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->manager_flush_timeout, milliseconds(0));
+}
+
+TEST(PipelineConfigTest, ManagerKeyErrorsNameTheKeyAndNeverTheToken) {
+  struct Case {
+    std::string yaml;
+    std::string path;
+    std::string message_part;
+  };
+  const std::vector<Case> cases = {
+      {"manager: ftp://m:21\n", "manager", "is not an http:// or https:// URL"},
+      {"manager_flush_timeout: 10\n", "manager_flush_timeout", ""},
+      {"manager_flush_timeout: soon\n", "manager_flush_timeout", ""},
+      {"manager_flush_timeout: 2h\n", "manager_flush_timeout", "longer than 1h"},
+      {"manager_flush_timeout: [1s]\n", "manager_flush_timeout", "not a list"},
+      {"manager_token: ${NOPE}\n", "manager_token", "NOPE is not set"},
+      {"manager_token: ${SPACEY}\n", "manager_token", "must not contain spaces"},
+      {"manager_tokn: abc\n", "manager_tokn", "did you mean 'manager_token'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    std::vector<ConfigError> errors;
+    Result<PipelineConfig> cfg =
+        ParsePipelineConfig(std::string(kMinimal) + c.yaml, "p.yaml",
+                            MapEnv({{"PW", "x"}, {"SPACEY", "secret token"}}), &errors);
+    ASSERT_FALSE(cfg.ok());
+    ASSERT_EQ(errors.size(), 1u) << cfg.status().ToString();
+    EXPECT_EQ(errors[0].path, c.path);
+    EXPECT_EQ(errors[0].line, 8);
+    EXPECT_NE(errors[0].message.find(c.message_part), std::string::npos) << errors[0].message;
+    EXPECT_EQ(cfg.status().message().find("secret token"), std::string::npos);
+  }
+  // A bad token from the environment is named by its variable, not quoted.
+  std::vector<ConfigError> errors;
+  Result<PipelineConfig> cfg = ParsePipelineConfig(
+      kMinimal, "p.yaml", MapEnv({{"PW", "x"}, {"NILUS_MANAGER_TOKEN", "bad\ntoken"}}), &errors);
+  ASSERT_FALSE(cfg.ok());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "manager_token");
+  EXPECT_NE(errors[0].message.find("NILUS_MANAGER_TOKEN"), std::string::npos);
+  EXPECT_EQ(cfg.status().message().find("bad\ntoken"), std::string::npos);
+}
+
 TEST(PipelineConfigTest, LoadsThroughFileIO) {
   MemoryFileIO io;
   ASSERT_TRUE(io.WriteFile("/cfg/p.yaml", kMinimal).ok());

@@ -178,7 +178,7 @@ struct CdcRunner::Rep {
   Status Replay(uint32_t xid, const pgoutput::StreamCommit& commit);
   void DropUncommitted();
   Status SendStatus(ReplicationSession* session, bool reply);
-  // Every few seconds: lag and retained WAL from the server, for /metrics.
+  // Every few seconds: lag and retained WAL from the server, for /metrics and the Manager.
   void ProbeServer();
   // Run metadata: the run's start, each table's cumulative stage records, the run's end.
   MetaTime started_at{};
@@ -263,7 +263,8 @@ void CdcRunner::Rep::ReportFinish(const Status& st) {
 }
 
 void CdcRunner::Rep::ProbeServer() {
-  if (metrics_server == nullptr) return;  // the gauges are only read through /metrics
+  // The gauges are read through /metrics and reported to the run metadata (the Manager).
+  if (metrics_server == nullptr && options.metadata == nullptr) return;
   const auto now = Clock::now();
   if (now - last_probe < std::chrono::seconds(5)) return;
   last_probe = now;
@@ -282,6 +283,16 @@ void CdcRunner::Rep::ProbeServer() {
                            : 0;
   metrics->SetLag(lag, lag_s);
   metrics->SetRetainedWal(retained);
+  if (options.metadata != nullptr) {
+    CdcLagReport report;
+    report.pipeline = config.name;
+    report.lag_bytes = lag;
+    report.lag_seconds = lag_s;
+    report.retained_wal_bytes = retained;
+    report.confirmed_lsn = LsnToString(confirmed);
+    Status st = options.metadata->ReportCdcLag(report);
+    if (!st.ok()) Log().debug("run metadata: CDC lag: {}", st.ToString());
+  }
 }
 
 CdcRunner::CdcRunner(PipelineConfig config, SinkFactory* sinks, CdcRunnerOptions options)

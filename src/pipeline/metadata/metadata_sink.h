@@ -1,6 +1,7 @@
 // MetadataSink: where a run reports its metadata (runs_info, extract_info, normalize_info,
 // load_info). The local store is SqliteMetadataStore (<warehouse>/_nilus/metadata.db); when the
-// pipeline has `manager:`, an HTTP sink (later) sends the same records to the Manager.
+// pipeline has `manager:`, ManagerMetadataSink (manager_client.h) sends the same records to the
+// Manager, and TeeMetadataSink feeds both.
 //
 // Contract for implementations:
 //   - Thread-safe: stages of different tables report in parallel.
@@ -16,12 +17,24 @@
 // was delivered.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "core/status.h"
 #include "pipeline/metadata/run_records.h"
 
 namespace nilus::pipeline {
+
+// The replication lag of a running CDC pipeline, for the Manager's lag gauges.
+struct CdcLagReport {
+  std::string pipeline;
+  int64_t lag_bytes = 0;   // pg_current_wal_lsn() minus the slot's confirmed_flush_lsn
+  double lag_seconds = 0;  // now minus the commit time of the newest change not yet committed
+  std::optional<int64_t> retained_wal_bytes;  // pg_current_wal_lsn() minus restart_lsn
+  std::string confirmed_lsn;                  // "16/B374D848"; empty: unknown
+};
 
 class MetadataSink {
  public:
@@ -41,6 +54,13 @@ class MetadataSink {
   // Sets status, finished_at, duration_ms and error, and the totals from the stage rows.
   // Errors: NotFound when the run was never begun.
   virtual Status FinishRun(const RunFinish& finish) = 0;
+
+  // A CDC run's current lag, reported every few seconds. Not stored: only the newest value
+  // matters, so an implementation may drop reports. The default does nothing.
+  virtual Status ReportCdcLag(const CdcLagReport& report) {
+    (void)report;
+    return Status::OK();
+  }
 };
 
 }  // namespace nilus::pipeline
