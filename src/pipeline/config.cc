@@ -1,5 +1,7 @@
 #include "pipeline/config.h"
 
+#include "pipeline/env_expand.h"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -208,57 +210,12 @@ class Parser {
   // With report=false, failures return nullopt without recording errors.
   std::optional<std::string> Substitute(const YAML::Node& node, const std::string& path,
                                         bool report) {
-    const std::string& text = node.Scalar();
-    std::string out;
-    bool ok = true;
-    size_t i = 0;
-    while (i < text.size()) {
-      if (text.compare(i, 3, "$${") == 0) {  // escape: a literal "${"
-        out += "${";
-        i += 3;
-        continue;
-      }
-      if (text.compare(i, 2, "${") != 0) {
-        out += text[i++];
-        continue;
-      }
-      size_t close = text.find('}', i + 2);
-      if (close == std::string::npos) {
-        if (report) Error(node.Mark(), path, "unterminated '${' (write '$${' for a literal '${')");
-        return std::nullopt;
-      }
-      std::string body = text.substr(i + 2, close - i - 2);
-      std::optional<std::string> fallback;
-      if (size_t dash = body.find(":-"); dash != std::string::npos) {
-        fallback = body.substr(dash + 2);
-        body.resize(dash);
-      }
-      bool valid_name = !body.empty() && !std::isdigit(static_cast<unsigned char>(body[0])) &&
-                        std::all_of(body.begin(), body.end(), [](char c) {
-                          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                        });
-      if (!valid_name) {
-        if (report)
-          Error(node.Mark(), path,
-                fmt::format("'${{{}}}' is not a valid environment variable reference",
-                            text.substr(i + 2, close - i - 2)));
-        ok = false;
-      } else {
-        std::optional<std::string> value = env_(body);
-        if (value && (!value->empty() || !fallback)) {
-          out += *value;
-        } else if (fallback) {
-          out += *fallback;
-        } else {
-          if (report)
-            Error(node.Mark(), path, fmt::format("environment variable {} is not set", body));
-          ok = false;
-        }
-      }
-      i = close + 1;
+    Result<std::string> out = ExpandEnvReferences(node.Scalar(), env_);
+    if (!out.ok()) {
+      if (report) Error(node.Mark(), path, out.status().message());
+      return std::nullopt;
     }
-    if (!ok) return std::nullopt;
-    return out;
+    return std::move(out).value();
   }
 
   const EnvLookup& env_;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "pipeline/env_expand.h"
 #include "core/types.h"
 #include "storage/file_io.h"
 
@@ -215,9 +216,6 @@ struct ConfigError {
   // "<source_name>:<line>:<column>: <path>: <message>".
   std::string ToString(std::string_view source_name) const;
 };
-
-// Returns a variable's value, or nullopt when it is unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 // Reads the process environment (getenv).
 EnvLookup ProcessEnv();
