@@ -52,7 +52,8 @@ Setter Text(std::string ManagerConfig::*field) {
 Setter Bool(bool ManagerConfig::*field) {
   return [=](ManagerConfig* c, const std::string& v) {
     std::string l = v;
-    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(l.begin(), l.end(), l.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     if (l == "true" || l == "yes" || l == "on" || l == "1") {
       c->*field = true;
     } else if (l == "false" || l == "no" || l == "off" || l == "0") {
@@ -134,8 +135,8 @@ const std::vector<Key>& Keys() {
       {"retention.normalize_info_days", TableDays("normalize_info"), false},
       {"retention.load_info_days", TableDays("load_info"), false},
       {"retention.batch_size", Int(&ManagerConfig::retention_batch_size, 1, 100000), false},
-      {"retention.abandoned_running_days",
-       Int(&ManagerConfig::abandoned_running_days, 1, 36500), false},
+      {"retention.abandoned_running_days", Int(&ManagerConfig::abandoned_running_days, 1, 36500),
+       false},
       {"archive.enabled", Bool(&ManagerConfig::archive_enabled), false},
       {"archive.warehouse", Text(&ManagerConfig::archive_warehouse), false},
       {"archive.catalog", Text(&ManagerConfig::archive_catalog), true},
@@ -246,7 +247,8 @@ Result<ManagerConfig> ParseManagerConfig(std::string_view yaml_text, std::string
     if (it == values.end()) continue;
     Result<std::string> expanded = pipeline::ExpandEnvReferences(it->second.text, env);
     Status st = expanded.ok() ? k.set(&config, *expanded) : expanded.status();
-    if (!st.ok()) errors.push_back(it->second.where + ": " + std::string(k.name) + ": " + st.message());
+    if (!st.ok())
+      errors.push_back(it->second.where + ": " + std::string(k.name) + ": " + st.message());
   }
   if (errors.empty()) {
     if (config.database.empty()) {

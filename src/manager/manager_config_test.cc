@@ -83,8 +83,9 @@ TEST(ManagerConfigTest, EnvironmentOverridesTheFileAndWorksWithoutOne) {
   EXPECT_EQ(c->database, "postgresql://file/db");
   EXPECT_EQ(c->retention_table_days.at("load_info"), 14);
   EXPECT_EQ(c->write_token, "t");
-  auto env_only = ParseManagerConfig("", "", Env({{"NILUS_MANAGER_DATABASE", "postgresql://e/db"},
-                                                  {"NILUS_MANAGER_LISTEN", "127.0.0.1:0"}}));
+  auto env_only = ParseManagerConfig("", "",
+                                     Env({{"NILUS_MANAGER_DATABASE", "postgresql://e/db"},
+                                          {"NILUS_MANAGER_LISTEN", "127.0.0.1:0"}}));
   ASSERT_TRUE(env_only.ok()) << env_only.status().ToString();
   EXPECT_EQ(env_only->listen_port, 0);
   EXPECT_EQ(env_only->threads, 8);  // defaults
@@ -101,8 +102,7 @@ TEST(ManagerConfigTest, ErrorsNameTheKeyAndWhereItCameFrom) {
             std::string::npos)
       << m;
   EXPECT_NE(m.find("manager.yaml:4: retention.colour: unknown key"), std::string::npos) << m;
-  EXPECT_NE(m.find("NILUS_MANAGER_THREADS: threads: expected an integer"), std::string::npos)
-      << m;
+  EXPECT_NE(m.find("NILUS_MANAGER_THREADS: threads: expected an integer"), std::string::npos) << m;
   EXPECT_NE(m.find("3 errors"), std::string::npos) << m;
 
   auto missing = ParseManagerConfig("pool_size: 2\n", "m.yaml", Env({}));

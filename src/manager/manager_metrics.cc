@@ -26,12 +26,11 @@ void RenderHistogram(std::string* out, const std::string& name, const std::strin
   }
   *out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, h.count);
   std::string braces = labels.empty() ? "" : "{" + labels + "}";
-  *out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, Num(h.sum), name, braces,
-                      h.count);
+  *out +=
+      fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, Num(h.sum), name, braces, h.count);
 }
 
-void Header(std::string* out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void Header(std::string* out, std::string_view name, std::string_view type, std::string_view help) {
   *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
@@ -154,8 +153,9 @@ std::string ManagerMetrics::Render(const std::vector<RunCount>& run_counts,
   }
   Header(&out, "nilus_manager_requests_total", "counter", "HTTP requests, by route and code.");
   for (const auto& [k, n] : requests_) {
-    out += fmt::format("nilus_manager_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
-                       PromLabelValue(std::get<0>(k)), std::get<1>(k), std::get<2>(k), n);
+    out +=
+        fmt::format("nilus_manager_requests_total{{route=\"{}\",method=\"{}\",code=\"{}\"}} {}\n",
+                    PromLabelValue(std::get<0>(k)), std::get<1>(k), std::get<2>(k), n);
   }
   Header(&out, "nilus_manager_request_duration_seconds", "histogram",
          "HTTP request latency, by route.");

@@ -62,7 +62,7 @@ class ManagerMetrics {
   std::map<std::tuple<std::string, std::string, std::string>, std::pair<int64_t, int64_t>>
       stage_rows_bytes_;  // pipeline, table, stage -> rows, bytes
   std::map<std::pair<std::string, std::string>, Histogram> stage_seconds_;  // pipeline, stage
-  std::map<std::pair<std::string, std::string>, int64_t> runs_finished_;  // pipeline, status
+  std::map<std::pair<std::string, std::string>, int64_t> runs_finished_;    // pipeline, status
   std::map<std::string, CdcLag> cdc_lag_;
   std::map<std::string, int64_t> retention_deleted_;
   int64_t archived_rows_ = 0;

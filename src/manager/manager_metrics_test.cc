@@ -15,13 +15,20 @@ TEST(ManagerMetricsTest, HistogramBucketsAreCumulativeWithInfAndCount) {
   m.ObserveRequest("/api/v1/runs", "GET", 200, 0.003);
   m.ObserveRequest("/api/v1/runs", "GET", 404, 7.0);  // above the last bound
   std::string out = m.Render({});
-  EXPECT_TRUE(Has(out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.0005\"} 1"));
-  EXPECT_TRUE(Has(out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.005\"} 2"));
-  EXPECT_TRUE(Has(out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"2.5\"} 2"));
-  EXPECT_TRUE(Has(out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 3"));
+  EXPECT_TRUE(
+      Has(out,
+          "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.0005\"} 1"));
+  EXPECT_TRUE(Has(
+      out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.005\"} 2"));
+  EXPECT_TRUE(Has(
+      out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"2.5\"} 2"));
+  EXPECT_TRUE(Has(
+      out, "nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 3"));
   EXPECT_TRUE(Has(out, "nilus_manager_request_duration_seconds_count{route=\"/api/v1/runs\"} 3"));
-  EXPECT_TRUE(Has(out, "nilus_manager_requests_total{route=\"/api/v1/runs\",method=\"GET\",code=\"200\"} 2"));
-  EXPECT_TRUE(Has(out, "nilus_manager_requests_total{route=\"/api/v1/runs\",method=\"GET\",code=\"404\"} 1"));
+  EXPECT_TRUE(Has(
+      out, "nilus_manager_requests_total{route=\"/api/v1/runs\",method=\"GET\",code=\"200\"} 2"));
+  EXPECT_TRUE(Has(
+      out, "nilus_manager_requests_total{route=\"/api/v1/runs\",method=\"GET\",code=\"404\"} 1"));
   EXPECT_TRUE(Has(out, "# TYPE nilus_manager_request_duration_seconds histogram"));
 }
 
@@ -32,9 +39,12 @@ TEST(ManagerMetricsTest, EscapesLabelValuesAndCountsStageGrowth) {
   e.finished_seconds.reset();
   m.AddStageWrites("load", {e});
   std::string out = m.Render({{"sh\"op\n", "failed", 3}});
-  EXPECT_TRUE(Has(out, "nilus_stage_rows_total{pipeline=\"sh\\\"op\\n\",table=\"or\\\\ders\",stage=\"load\"} 20"))
+  EXPECT_TRUE(Has(
+      out,
+      "nilus_stage_rows_total{pipeline=\"sh\\\"op\\n\",table=\"or\\\\ders\",stage=\"load\"} 20"))
       << out;
-  EXPECT_TRUE(Has(out, "nilus_stage_duration_seconds_count{pipeline=\"sh\\\"op\\n\",stage=\"load\"} 1"));
+  EXPECT_TRUE(
+      Has(out, "nilus_stage_duration_seconds_count{pipeline=\"sh\\\"op\\n\",stage=\"load\"} 1"));
   EXPECT_TRUE(Has(out, "nilus_runs{pipeline=\"sh\\\"op\\n\",status=\"failed\"} 3"));
 }
 

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/logging.h"
@@ -178,9 +178,8 @@ Result<int> QueryInt(const httplib::Request& req, const char* name, int lo, int 
     used = 0;
   }
   if (used == 0 || used != v->size() || x < lo || x > hi) {
-    return Status::Invalid(std::string(name) + ": expected an integer from " +
-                           std::to_string(lo) + " to " + std::to_string(hi) + ", got '" + *v +
-                           "'");
+    return Status::Invalid(std::string(name) + ": expected an integer from " + std::to_string(lo) +
+                           " to " + std::to_string(hi) + ", got '" + *v + "'");
   }
   return static_cast<int>(x);
 }
@@ -190,9 +189,9 @@ Status CheckKnownParams(const httplib::Request& req, std::initializer_list<std::
     if (std::find(ok.begin(), ok.end(), k) == ok.end()) {
       std::string known;
       for (std::string_view n : ok) known += (known.empty() ? "" : ", ") + std::string(n);
-      return Status::Invalid(
-          "query parameter '" + (FindInvalidUtf8(k) < k.size() ? std::string("?") : k) +
-          "': unknown (known: " + (known.empty() ? "none" : known) + ")");
+      return Status::Invalid("query parameter '" +
+                             (FindInvalidUtf8(k) < k.size() ? std::string("?") : k) +
+                             "': unknown (known: " + (known.empty() ? "none" : known) + ")");
     }
   }
   return Status::OK();
@@ -254,8 +253,7 @@ struct ManagerServer::Rep {
                           ? (route == "/metrics" ? "text/plain; version=0.0.4; charset=utf-8"
                                                  : "text/plain; charset=utf-8")
                           : "application/json");
-      double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics.ObserveRequest(route, method, reply.code, secs);
     };
     if (method == "GET") {
@@ -343,8 +341,8 @@ struct ManagerServer::Rep {
       }
     }
     const json& status = (*body)["status"];
-    if (!status.is_string() || (status != "succeeded" && status != "failed" &&
-                                status != "partial")) {
+    if (!status.is_string() ||
+        (status != "succeeded" && status != "failed" && status != "partial")) {
       return Error(400, "status: required, one of succeeded, failed, partial");
     }
     const json& finished = (*body)["finished_at"];
@@ -368,16 +366,18 @@ struct ManagerServer::Rep {
   Reply AppendRecords(const httplib::Request& req) {
     std::string stage = req.matches[1];
     const pipeline::MetaTable* table = pipeline::FindMetadataTable(StageTableName(stage));
-    if (table == nullptr) return Error(404, "stage '" + stage + "': expected extract, normalize or load");
+    if (table == nullptr)
+      return Error(404, "stage '" + stage + "': expected extract, normalize or load");
     Result<json> body = ParseBody(req.body);
     if (!body.ok()) return FromStatus(body.status());
     for (auto it = body->begin(); it != body->end(); ++it) {
-      if (it.key() != "records") return Error(400, "unknown field '" + it.key() + "' (known: records)");
+      if (it.key() != "records")
+        return Error(400, "unknown field '" + it.key() + "' (known: records)");
     }
     const json& records = (*body)["records"];
     if (!records.is_array() || records.empty()) {
-      return Error(400, "records: required, a non-empty array of " + std::string(table->name) +
-                            " records");
+      return Error(
+          400, "records: required, a non-empty array of " + std::string(table->name) + " records");
     }
     if (records.size() > static_cast<size_t>(config.max_records_per_request)) {
       return Error(413, "records: " + std::to_string(records.size()) + " records, more than " +
@@ -407,8 +407,8 @@ struct ManagerServer::Rep {
     const json& b = *body;
     for (auto it = b.begin(); it != b.end(); ++it) {
       const std::string& k = it.key();
-      if (k != "pipeline" && k != "lag_bytes" && k != "lag_seconds" &&
-          k != "retained_wal_bytes" && k != "confirmed_lsn") {
+      if (k != "pipeline" && k != "lag_bytes" && k != "lag_seconds" && k != "retained_wal_bytes" &&
+          k != "confirmed_lsn") {
         return Error(400, "unknown field '" + k +
                               "' (known: pipeline, lag_bytes, lag_seconds, retained_wal_bytes, "
                               "confirmed_lsn)");
@@ -453,9 +453,9 @@ struct ManagerServer::Rep {
       return Status::OK();
     };
     std::optional<std::string> from, before, after;
-    for (auto [name, out] : {std::pair{"pipeline", &f.pipeline}, std::pair{"status", &f.status},
-                             std::pair{"from", &from}, std::pair{"before", &before},
-                             std::pair{"after", &after}}) {
+    for (auto [name, out] :
+         {std::pair{"pipeline", &f.pipeline}, std::pair{"status", &f.status},
+          std::pair{"from", &from}, std::pair{"before", &before}, std::pair{"after", &after}}) {
       st = text(name, out);
       if (!st.ok()) return FromStatus(st);
     }
@@ -463,8 +463,8 @@ struct ManagerServer::Rep {
         *f.status != "partial") {
       return Error(400, "status: expected running, succeeded, failed or partial");
     }
-    for (auto [name, in, out] : {std::tuple{"from", &from, &f.from},
-                                 std::tuple{"before", &before, &f.before}}) {
+    for (auto [name, in, out] :
+         {std::tuple{"from", &from, &f.from}, std::tuple{"before", &before, &f.before}}) {
       if (!*in) continue;
       Result<pipeline::MetaTime> t = pipeline::ParseMetaTime(**in);
       if (!t.ok()) return Error(400, std::string(name) + ": " + t.status().message());
@@ -554,7 +554,8 @@ struct ManagerServer::Rep {
   }
 
   Reply Ready() {
-    if (!migrated) return {503, "not ready: the schema is not migrated yet (database unreachable?)"};
+    if (!migrated)
+      return {503, "not ready: the schema is not migrated yet (database unreachable?)"};
     Result<int> v = repo->SchemaVersion();
     if (!v.ok()) return {503, "not ready: the database is unreachable"};
     if (*v != pipeline::MetadataSchemaVersion()) {
@@ -566,8 +567,9 @@ struct ManagerServer::Rep {
 
   void Routes() {
     const std::string uuid = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
-    Route("GET", "/healthz", "/healthz", Access::kPublic,
-          [](const httplib::Request&) { return Reply{200, "ok\n"}; });
+    Route("GET", "/healthz", "/healthz", Access::kPublic, [](const httplib::Request&) {
+      return Reply{200, "ok\n"};
+    });
     Route("GET", "/readyz", "/readyz", Access::kPublic,
           [this](const httplib::Request&) { return Ready(); });
     Route("GET", "/metrics", "/metrics", Access::kMetrics,
@@ -591,14 +593,14 @@ struct ManagerServer::Rep {
     RegisterMethodNotAllowed();
     http->set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      std::string msg = res.status == 404   ? "no such endpoint (docs/manager.md lists them)"
-                        : res.status == 413 ? "body: larger than max_body_bytes"
-                                            : "bad request";
-      (void)req;
-      res.set_content(Error(res.status, msg).body, "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          std::string msg = res.status == 404   ? "no such endpoint (docs/manager.md lists them)"
+                            : res.status == 413 ? "body: larger than max_body_bytes"
+                                                : "bad request";
+          (void)req;
+          res.set_content(Error(res.status, msg).body, "application/json");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
   }
 
   // Migrates (retrying while the database is unreachable), then runs the retention job every
@@ -701,13 +703,15 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::Start(const ManagerConfig&
   }
   if (port <= 0) {
     return Status::IOError("listen: cannot bind " + config.listen_host + ":" +
-                           std::to_string(config.listen_port) + " (in use, or not an address here)");
+                           std::to_string(config.listen_port) +
+                           " (in use, or not an address here)");
   }
   rep->port = port;
   if (config.write_token.empty()) {
-    Log().warn("manager: auth.write_token is empty: every endpoint is open to anyone who can "
-               "reach {}:{}",
-               config.listen_host, port);
+    Log().warn(
+        "manager: auth.write_token is empty: every endpoint is open to anyone who can "
+        "reach {}:{}",
+        config.listen_host, port);
   }
   Rep* r = rep.get();
   rep->listener = std::thread([r] { r->http->listen_after_bind(); });

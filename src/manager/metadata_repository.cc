@@ -112,9 +112,8 @@ Status MetadataRepository::Migrate(const std::vector<std::string>& extra_ddl) {
   return InTransaction(&lease, [&]() -> Status {
     NILUS_RETURN_NOT_OK(lease.Exec(kMigrationLock));
     NILUS_RETURN_NOT_OK(lease.Exec(pipeline::SchemaVersionTableDdl(SqlDialect::kPostgres)));
-    NILUS_ASSIGN_OR_RAISE(
-        PgRows cur, lease.Query("SELECT COALESCE(MAX(version), 0) FROM " +
-                                std::string(pipeline::kSchemaVersionTable)));
+    NILUS_ASSIGN_OR_RAISE(PgRows cur, lease.Query("SELECT COALESCE(MAX(version), 0) FROM " +
+                                                  std::string(pipeline::kSchemaVersionTable)));
     NILUS_ASSIGN_OR_RAISE(int64_t current, cur.GetInt(0, 0));
     const int latest = pipeline::MetadataSchemaVersion();
     if (current > latest) {
@@ -125,11 +124,13 @@ Status MetadataRepository::Migrate(const std::vector<std::string>& extra_ddl) {
     for (int v = static_cast<int>(current) + 1; v <= latest; ++v) {
       for (const std::string& stmt : pipeline::MigrationStatements(SqlDialect::kPostgres, v)) {
         Status st = lease.Exec(stmt);
-        if (!st.ok()) return Status::IOError("migration " + std::to_string(v) + ": " + st.message());
+        if (!st.ok())
+          return Status::IOError("migration " + std::to_string(v) + ": " + st.message());
       }
-      NILUS_RETURN_NOT_OK(lease.Query("INSERT INTO " + std::string(pipeline::kSchemaVersionTable) +
-                                          " (version, applied_at) VALUES ($1, now())",
-                                      {std::to_string(v)})
+      NILUS_RETURN_NOT_OK(lease
+                              .Query("INSERT INTO " + std::string(pipeline::kSchemaVersionTable) +
+                                         " (version, applied_at) VALUES ($1, now())",
+                                     {std::to_string(v)})
                               .status());
     }
     for (const std::string& stmt : extra_ddl) NILUS_RETURN_NOT_OK(lease.Exec(stmt));

@@ -36,8 +36,8 @@ struct RunFinishEffect {
 struct RunListFilter {
   std::optional<std::string> pipeline;
   std::optional<std::string> status;
-  std::optional<pipeline::MetaTime> from;    // started_at >= from
-  std::optional<pipeline::MetaTime> before;  // started_at < before
+  std::optional<pipeline::MetaTime> from;                           // started_at >= from
+  std::optional<pipeline::MetaTime> before;                         // started_at < before
   std::optional<std::pair<pipeline::MetaTime, std::string>> after;  // keyset: the last run seen
   int limit = 50;
 };

@@ -1,7 +1,5 @@
 #include "pipeline/config.h"
 
-#include "pipeline/env_expand.h"
-
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -14,6 +12,7 @@
 #include <utility>
 
 #include "pipeline/duration.h"
+#include "pipeline/env_expand.h"
 #include "storage/local_file_io.h"
 
 namespace nilus::pipeline {

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "core/result.h"
-#include "pipeline/env_expand.h"
 #include "core/types.h"
+#include "pipeline/env_expand.h"
 #include "storage/file_io.h"
 
 namespace nilus::pipeline {

@@ -47,8 +47,9 @@ std::string Time(int day, int second = 0) {
 }
 
 json RunJson(int n, const std::string& pipeline, const std::string& started) {
-  return {{"run_id", RunId(n)},      {"pipeline", pipeline},   {"mode", "batch"},
-          {"started_at", started},   {"nilus_version", "0.1"}, {"host", "test-host"},
+  return {{"run_id", RunId(n)},      {"pipeline", pipeline},
+          {"mode", "batch"},         {"started_at", started},
+          {"nilus_version", "0.1"},  {"host", "test-host"},
           {"config_hash", "abc123"}, {"load_id", "load-" + std::to_string(n)},
           {"tables_total", 2}};
 }
@@ -165,8 +166,7 @@ TEST_F(ManagerApiTest, MigratesAnEmptyDatabaseAndAgainWithoutChange) {
                    "AND table_name IN ('runs_info', 'extract_info', 'normalize_info', "
                    "'load_info')"),
             4);
-  EXPECT_EQ(Scalar("SELECT count(*) FROM nilus_schema_version"),
-            pipeline::MetadataSchemaVersion());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM nilus_schema_version"), pipeline::MetadataSchemaVersion());
   // Foreign keys and the listing indexes exist.
   EXPECT_EQ(Scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN "
                    "('extract_info'::regclass, 'normalize_info'::regclass, "
@@ -183,35 +183,40 @@ TEST_F(ManagerApiTest, MigratesAnEmptyDatabaseAndAgainWithoutChange) {
   StartServer();  // migrates again
   EXPECT_EQ(Scalar(fingerprint_sql), before);
   EXPECT_EQ(Scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'"), indexes);
-  EXPECT_EQ(Scalar("SELECT count(*) FROM nilus_schema_version"),
-            pipeline::MetadataSchemaVersion());
+  EXPECT_EQ(Scalar("SELECT count(*) FROM nilus_schema_version"), pipeline::MetadataSchemaVersion());
 }
 
 TEST_F(ManagerApiTest, RoundTripsARunWithItsStageRecords) {
   StartServer();
   json run = RunJson(1, "shop", Time(1));
   EXPECT_EQ(PostOk("/api/v1/runs", run)["run_id"], RunId(1));
-  json extract = {{"run_id", RunId(1)},      {"table_name", "orders"},
-                  {"status", "succeeded"},   {"started_at", Time(1, 1)},
-                  {"finished_at", Time(1, 2)}, {"row_count", 1000},
-                  {"byte_count", 64000},     {"source_kind", "postgres"},
-                  {"source_table", "public.orders"}, {"chunks", 4},
-                  {"cursor_column", "updated_at"}, {"cursor_from", "2026-10-01"},
+  json extract = {{"run_id", RunId(1)},
+                  {"table_name", "orders"},
+                  {"status", "succeeded"},
+                  {"started_at", Time(1, 1)},
+                  {"finished_at", Time(1, 2)},
+                  {"row_count", 1000},
+                  {"byte_count", 64000},
+                  {"source_kind", "postgres"},
+                  {"source_table", "public.orders"},
+                  {"chunks", 4},
+                  {"cursor_column", "updated_at"},
+                  {"cursor_from", "2026-10-01"},
                   {"cursor_to", "2026-11-01"}};
-  json normalize = {{"run_id", RunId(1)},
-                    {"table_name", "orders"},
-                    {"status", "succeeded"},
-                    {"started_at", Time(1, 1)},
-                    {"row_count", 1000},
-                    {"columns_added", 1},
-                    {"variant_columns", {"price__v_string"}},
-                    {"schema_changes",
-                     {{{"kind", "add_column"}, {"column", "note"}, {"to_type", "string"}}}}};
+  json normalize = {
+      {"run_id", RunId(1)},
+      {"table_name", "orders"},
+      {"status", "succeeded"},
+      {"started_at", Time(1, 1)},
+      {"row_count", 1000},
+      {"columns_added", 1},
+      {"variant_columns", {"price__v_string"}},
+      {"schema_changes", {{{"kind", "add_column"}, {"column", "note"}, {"to_type", "string"}}}}};
   EXPECT_EQ(PostOk("/api/v1/records/extract", {{"records", {extract}}})["accepted"], 1);
   EXPECT_EQ(PostOk("/api/v1/records/normalize", {{"records", {normalize}}})["accepted"], 1);
   EXPECT_EQ(PostOk("/api/v1/records/load",
-                   {{"records", {LoadRecord(1, "orders", 1000), LoadRecord(1, "items", 3000)}}})
-                ["accepted"],
+                   {{"records",
+                     {LoadRecord(1, "orders", 1000), LoadRecord(1, "items", 3000)}}})["accepted"],
             2);
   PostOk("/api/v1/runs/" + RunId(1) + "/finish",
          {{"status", "partial"}, {"finished_at", Time(1, 30)}, {"error", "items: 'boom'"}});
@@ -272,8 +277,8 @@ TEST_F(ManagerApiTest, ListsRunsWithFiltersAndKeysetPagination) {
   while (true) {
     json page = GetJson(path);
     ++pages;
-    for (const json& r : page["runs"]) seen.push_back(r["started_at"].get<std::string>() + "," +
-                                                      r["run_id"].get<std::string>());
+    for (const json& r : page["runs"])
+      seen.push_back(r["started_at"].get<std::string>() + "," + r["run_id"].get<std::string>());
     if (page["next"].is_null()) break;
     path = "/api/v1/runs?limit=50&after=" + httplib::detail::encode_query_param(page["next"]);
     ASSERT_LT(pages, 10);
@@ -288,13 +293,13 @@ TEST_F(ManagerApiTest, ListsRunsWithFiltersAndKeysetPagination) {
   for (const json& r : billing["runs"]) EXPECT_EQ(r["pipeline"], "billing");
   json failed = GetJson("/api/v1/runs?status=failed&limit=1000");
   EXPECT_EQ(failed["runs"].size(), 30u);
-  json range = GetJson("/api/v1/runs?limit=1000&from=" +
-                       httplib::detail::encode_query_param(Time(2)) +
-                       "&before=" + httplib::detail::encode_query_param(Time(4)));
+  json range =
+      GetJson("/api/v1/runs?limit=1000&from=" + httplib::detail::encode_query_param(Time(2)) +
+              "&before=" + httplib::detail::encode_query_param(Time(4)));
   EXPECT_EQ(range["runs"].size(), 20u);  // days 2 and 3
   // An injection attempt is just a pipeline name that matches nothing.
-  json inj = GetJson("/api/v1/runs?pipeline=" +
-                     httplib::detail::encode_query_param("shop' OR '1'='1"));
+  json inj =
+      GetJson("/api/v1/runs?pipeline=" + httplib::detail::encode_query_param("shop' OR '1'='1"));
   EXPECT_EQ(inj["runs"].size(), 0u);
   inj = GetJson("/api/v1/runs?pipeline=" +
                 httplib::detail::encode_query_param("x'; DROP TABLE runs_info; --"));
@@ -383,14 +388,12 @@ TEST_F(ManagerApiTest, RejectsMalformedAndMaliciousInputAndKeepsServing) {
       {records, "{\"records\": " + deep + "}", "application/json", 400, "nested"},
       {records, json{{"records", {bad_type}}}.dump(), "application/json", 400,
        "records[0]: load_info.row_count"},
-      {records, json{{"records", {LoadRecord(1, "a", 1), unknown}}}.dump(), "application/json",
-       400, "records[1]: load_info: unknown field 'colour'"},
-      {records, json{{"records", {missing}}}.dump(), "application/json", 400,
-       "destination_table"},
+      {records, json{{"records", {LoadRecord(1, "a", 1), unknown}}}.dump(), "application/json", 400,
+       "records[1]: load_info: unknown field 'colour'"},
+      {records, json{{"records", {missing}}}.dump(), "application/json", 400, "destination_table"},
       {records, json{{"records", {bad_status}}}.dump(), "application/json", 400,
        "write_disposition"},
-      {records, json{{"records", many}}.dump(), "application/json", 413,
-       "max_records_per_request"},
+      {records, json{{"records", many}}.dump(), "application/json", 413, "max_records_per_request"},
       {records, json{{"records", json::array()}}.dump(), "application/json", 400, "records"},
       {records, json{{"records", {LoadRecord(1, "a", 1)}}}.dump(), "text/plain", 415,
        "Content-Type"},
@@ -399,16 +402,16 @@ TEST_F(ManagerApiTest, RejectsMalformedAndMaliciousInputAndKeepsServing) {
       {"/api/v1/records/transform", json{{"records", {LoadRecord(1, "a", 1)}}}.dump(),
        "application/json", 404, "endpoint"},
       {"/api/v1/runs", json{{"run_id", "not-a-uuid"}}.dump(), "application/json", 400, "run_id"},
-      {"/api/v1/runs/" + RunId(1) + "/finish", json{{"status", "done"}}.dump(),
-       "application/json", 400, "status"},
+      {"/api/v1/runs/" + RunId(1) + "/finish", json{{"status", "done"}}.dump(), "application/json",
+       400, "status"},
       {"/api/v1/runs/" + RunId(1) + "/finish",
        json{{"status", "failed"}, {"finished_at", "yesterday"}}.dump(), "application/json", 400,
        "finished_at"},
       {"/api/v1/runs/" + RunId(5) + "/finish",
        json{{"status", "failed"}, {"finished_at", Time(2)}}.dump(), "application/json", 404,
        "no run"},
-      {"/api/v1/cdc/lag", json{{"pipeline", "shop"}, {"lag_bytes", -1}}.dump(),
-       "application/json", 400, "lag_bytes"},
+      {"/api/v1/cdc/lag", json{{"pipeline", "shop"}, {"lag_bytes", -1}}.dump(), "application/json",
+       400, "lag_bytes"},
   };
   for (const Case& c : cases) {
     auto res = client_->Post(c.path.c_str(), Auth(), c.body, c.content_type.c_str());
@@ -485,8 +488,9 @@ TEST_F(ManagerApiTest, ServesMetricsThatCountEachRecordOnce) {
   has("nilus_cdc_retained_wal_bytes{pipeline=\"shop_cdc\"} 8192");
   has("nilus_manager_requests_total{route=\"/api/v1/records/{stage}\",method=\"POST\",code=\"200\"}"
       " 3");
-  EXPECT_NE(m.find("nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      m.find("nilus_manager_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"}"),
+      std::string::npos);
 }
 
 TEST_F(ManagerApiTest, IsNotReadyUntilTheDatabaseIsReachable) {
@@ -500,8 +504,8 @@ TEST_F(ManagerApiTest, IsNotReadyUntilTheDatabaseIsReachable) {
   auto ready = c.Get("/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
-  auto write = c.Post("/api/v1/runs", Auth(), RunJson(1, "shop", Time(1)).dump(),
-                      "application/json");
+  auto write =
+      c.Post("/api/v1/runs", Auth(), RunJson(1, "shop", Time(1)).dump(), "application/json");
   ASSERT_TRUE(write);
   EXPECT_EQ(write->status, 503) << write->body;
   EXPECT_TRUE((*s)->Stop(std::chrono::seconds(10)));
@@ -519,10 +523,10 @@ TEST_F(ManagerApiTest, StopFinishesRequestsInFlight) {
     writers.emplace_back([&, t] {
       httplib::Client c("127.0.0.1", server_->port());
       for (int i = 0; go && i < 200; ++i) {
-        auto r = c.Post("/api/v1/records/load", Auth(),
-                        json{{"records", {LoadRecord(1, "t" + std::to_string(t * 1000 + i), 1)}}}
-                            .dump(),
-                        "application/json");
+        auto r =
+            c.Post("/api/v1/records/load", Auth(),
+                   json{{"records", {LoadRecord(1, "t" + std::to_string(t * 1000 + i), 1)}}}.dump(),
+                   "application/json");
         if (!r) break;
         EXPECT_EQ(r->status, 200);
         ++answered;

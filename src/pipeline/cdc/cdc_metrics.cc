@@ -71,8 +71,8 @@ std::string CdcMetrics::Render() const {
                  "# HELP nilus_cdc_commits_total Iceberg commits, by destination table.\n"
                  "# TYPE nilus_cdc_commits_total counter\n");
   for (const auto& [t, n] : commits_) {
-    fmt::format_to(out, "nilus_cdc_commits_total{{pipeline=\"{}\",table=\"{}\"}} {}\n", p, PromLabelValue(t),
-                   n);
+    fmt::format_to(out, "nilus_cdc_commits_total{{pipeline=\"{}\",table=\"{}\"}} {}\n", p,
+                   PromLabelValue(t), n);
   }
   fmt::format_to(out,
                  "# HELP nilus_cdc_flush_duration_seconds Time to commit one flush.\n"
