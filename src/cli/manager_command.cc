@@ -16,21 +16,6 @@ namespace nilus::cli {
 
 namespace {
 
-manager::RetentionOptions RetentionFrom(const manager::ManagerConfig& c) {
-  manager::RetentionOptions ro;
-  ro.default_days = c.retention_default_days;
-  ro.table_days = c.retention_table_days;
-  ro.batch_size = c.retention_batch_size;
-  ro.abandoned_running_days = c.abandoned_running_days;
-  ro.archive.enabled = c.archive_enabled;
-  ro.archive.warehouse = c.archive_warehouse;
-  ro.archive.catalog_uri = c.archive_catalog;
-  ro.archive.ns = c.archive_namespace;
-  ro.archive.table = c.archive_table;
-  ro.archive.batch_runs = c.archive_batch_runs;
-  return ro;
-}
-
 int RetentionOnce(const manager::ManagerConfig& config, const std::string& now_text) {
   pipeline::MetaTime now = pipeline::MetaTimeNow();
   if (!now_text.empty()) {
@@ -48,7 +33,7 @@ int RetentionOnce(const manager::ManagerConfig& config, const std::string& now_t
     Log().error("manager: {}", st.ToString());
     return 1;
   }
-  manager::RetentionOptions ro = RetentionFrom(config);
+  manager::RetentionOptions ro = manager::RetentionOptionsFrom(config);
   st = manager::ValidateRetentionOptions(ro);
   if (!st.ok()) {
     Log().error("{}", st.ToString());

@@ -649,6 +649,21 @@ struct ManagerServer::Rep {
   }
 };
 
+RetentionOptions RetentionOptionsFrom(const ManagerConfig& c) {
+  RetentionOptions ro;
+  ro.default_days = c.retention_default_days;
+  ro.table_days = c.retention_table_days;
+  ro.batch_size = c.retention_batch_size;
+  ro.abandoned_running_days = c.abandoned_running_days;
+  ro.archive.enabled = c.archive_enabled;
+  ro.archive.warehouse = c.archive_warehouse;
+  ro.archive.catalog_uri = c.archive_catalog;
+  ro.archive.ns = c.archive_namespace;
+  ro.archive.table = c.archive_table;
+  ro.archive.batch_runs = c.archive_batch_runs;
+  return ro;
+}
+
 ManagerServer::ManagerServer(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
 ManagerServer::~ManagerServer() { Stop(rep_->config.shutdown_timeout); }
@@ -669,17 +684,7 @@ Result<std::unique_ptr<ManagerServer>> ManagerServer::Start(const ManagerConfig&
     rep->http = std::make_unique<httplib::Server>();
   }
   if (config.retention_interval.count() > 0) {
-    RetentionOptions ro;
-    ro.default_days = config.retention_default_days;
-    ro.table_days = config.retention_table_days;
-    ro.batch_size = config.retention_batch_size;
-    ro.abandoned_running_days = config.abandoned_running_days;
-    ro.archive.enabled = config.archive_enabled;
-    ro.archive.warehouse = config.archive_warehouse;
-    ro.archive.catalog_uri = config.archive_catalog;
-    ro.archive.ns = config.archive_namespace;
-    ro.archive.table = config.archive_table;
-    ro.archive.batch_runs = config.archive_batch_runs;
+    RetentionOptions ro = RetentionOptionsFrom(config);
     NILUS_RETURN_NOT_OK(ValidateRetentionOptions(ro));
     NILUS_ASSIGN_OR_RAISE(rep->retention, RetentionJob::Make(config.database, std::move(ro)));
   }

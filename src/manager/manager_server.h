@@ -12,8 +12,12 @@
 
 #include "core/result.h"
 #include "manager/manager_config.h"
+#include "manager/retention.h"
 
 namespace nilus::manager {
+
+// The retention job's options from the Manager's configuration.
+RetentionOptions RetentionOptionsFrom(const ManagerConfig& config);
 
 class ManagerServer {
  public:

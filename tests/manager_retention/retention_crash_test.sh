@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
 # Crash safety of the Manager's retention job, as a real process against a real PostgreSQL:
 #
-#   retention_crash_test.sh DRIVER
+#   retention_crash_test.sh NILUS
 #
-# DRIVER is manager_retention_driver (one RetentionJob::RunOnce per process). In a scratch schema
-# of the database of NILUS_TEST_PG_URL (exit code 77, a skip, when it is unset) the test loads
-# runs of many ages, statuses and stage layouts, and computes in SQL, before the job runs, what
-# the archive must hold and which rows must survive. Then:
-#   1. KILLS runs of the job with NILUS_MANAGER_CRASH_AFTER_ARCHIVE_COMMIT=1 each die by SIGKILL
-#      right after an archive commit, before the marking: after each, exactly one batch is
-#      pending and not a row was deleted. Each run first finishes the batch the previous one
-#      left pending (its load id is already committed: it only marks) and then commits a new
-#      batch and dies.
-#   2. A run without the hook finishes: the last pending batch, the remaining batches, the
+# NILUS is the nilus binary; each pass of the job is one `nilus manager --retention-once --now
+# NOW` process, configured by NILUS_MANAGER_* variables (docs/configuration.md), which migrates
+# the schema itself. The Manager always works in the public schema (src/manager/pg_pool.cc), so
+# the test creates a fresh database next to the one of NILUS_TEST_PG_URL (exit code 77, a skip,
+# when it is unset) and drops it on exit. A first pass with a NOW far in the past creates the
+# tables; the test then loads runs of many ages, statuses and stage layouts, and computes in
+# SQL, before the job runs, what the archive must hold and which rows must survive. Then:
+#   1. KILLS passes with NILUS_MANAGER_CRASH_AFTER_ARCHIVE_COMMIT=1 each die by SIGKILL right
+#      after an archive commit, before the marking: after each, exactly one batch is pending and
+#      not a row was deleted. Each pass first finishes the batch the previous one left pending
+#      (its load id is already committed: it only marks) and then commits a new batch and dies.
+#   2. A pass without the hook finishes: the last pending batch, the remaining batches, the
 #      deletion.
 #   3. check_archive.mjs (icebird + DuckDB) checks that the archive holds every expected run and
 #      table exactly once with the right values, and one snapshot per batch; psql checks that
 #      each metadata table holds exactly the rows that must survive.
-#   4. A last run archives and deletes nothing.
+#   4. A last pass archives and deletes nothing.
 # A negative control makes sure the checker notices a missing row.
 #
-# Environment: NILUS_RETENTION_KEEP=1 keeps the work directory and the schema.
+# Environment: NILUS_RETENTION_KEEP=1 keeps the work directory and the database.
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
-  echo "usage: retention_crash_test.sh DRIVER" >&2
+  echo "usage: retention_crash_test.sh NILUS" >&2
   exit 2
 fi
 if [[ -z "${NILUS_TEST_PG_URL:-}" ]]; then
   echo "retention: skipped: NILUS_TEST_PG_URL is not set"
   exit 77
 fi
-driver="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+nilus="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 for tool in node psql sqlite3; do
   if ! command -v "${tool}" >/dev/null; then
@@ -39,14 +41,15 @@ for tool in node psql sqlite3; do
     exit 1
   fi
 done
+# Only the settings below configure the job: none inherited from the caller's environment.
+while read -r v; do unset "${v}"; done < <(compgen -e -X '!NILUS_MANAGER_*')
 
 KILLS=3
 NOW="2026-06-01T12:00:00Z"
-schema="nilus_retention_crash_$$"
+db="nilus_retention_crash_$(date +%s%N | tail -c 7)${RANDOM}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/nilus-retention.XXXXXX")"
 base="${NILUS_TEST_PG_URL}"
-if [[ "${base}" == *\?* ]]; then sep='&'; else sep='?'; fi
-url="${base}${sep}options=-csearch_path%3D${schema}"
+url="${base%/*}/${db}"
 lake="${work}/lake"
 catalog_db="${lake}/catalog.db"
 
@@ -54,32 +57,43 @@ sql() { psql -X -q -v ON_ERROR_STOP=1 "${url}" "$@"; }
 scalar() { sql -At -c "$1"; }
 cleanup() {
   if [[ "${NILUS_RETENTION_KEEP:-0}" == 1 ]]; then
-    echo "retention: kept ${work} and schema ${schema}"
+    echo "retention: kept ${work} and database ${db}"
     return
   fi
-  psql -X -q "${base}" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS ${schema} CASCADE" \
-    >/dev/null 2>&1
+  psql -X -q "${base}" -c "DROP DATABASE IF EXISTS ${db} WITH (FORCE)" >/dev/null 2>&1
   rm -rf "${work}"
 }
 trap cleanup EXIT
 
-psql -X -q -v ON_ERROR_STOP=1 "${base}" \
-  -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}" ||
-  exit 1
+psql -X -q -v ON_ERROR_STOP=1 "${base}" -c "CREATE DATABASE ${db}" || exit 1
 
 # Retention: runs 90 days, extract 30, normalize 45, load 60; running runs 365. Deletion in
-# statements of 7 rows, archive batches of 9 runs.
-job_args=(--database "${url}" --now "${NOW}" --days runs_info=90 --days extract_info=30
-  --days normalize_info=45 --days load_info=60 --abandoned-running-days 365 --batch-size 7
-  --archive-warehouse "${lake}" --archive-catalog "sqlite:///${catalog_db}" --archive-batch-runs 9)
+# statements of 7 rows, archive batches of 9 runs. `env` execs nilus, so a pass run in the
+# background is the nilus process itself (its SIGKILL is the job's exit status).
+job_env=(NILUS_MANAGER_DATABASE="${url}" NILUS_MANAGER_RETENTION_DEFAULT_DAYS=90
+  NILUS_MANAGER_RETENTION_RUNS_INFO_DAYS=90 NILUS_MANAGER_RETENTION_EXTRACT_INFO_DAYS=30
+  NILUS_MANAGER_RETENTION_NORMALIZE_INFO_DAYS=45 NILUS_MANAGER_RETENTION_LOAD_INFO_DAYS=60
+  NILUS_MANAGER_RETENTION_ABANDONED_RUNNING_DAYS=365 NILUS_MANAGER_RETENTION_BATCH_SIZE=7
+  NILUS_MANAGER_ARCHIVE_ENABLED=true NILUS_MANAGER_ARCHIVE_WAREHOUSE="${lake}"
+  NILUS_MANAGER_ARCHIVE_CATALOG="sqlite:///${catalog_db}" NILUS_MANAGER_ARCHIVE_BATCH_RUNS=9)
+job=(env "${job_env[@]}" "${nilus}" manager --retention-once --now "${NOW}")
 
-# The schema, created by the driver (the same DDL the Manager's migration runs), with a pass
-# over the empty tables.
-if ! "${driver}" "${job_args[@]}" --init-schema >"${work}/init.json" 2>"${work}/init.log"; then
+# The schema, created by the Manager's own migration (the metadata tables and the job's
+# bookkeeping tables), in a pass over the empty tables at a NOW long before any run, so that it
+# could not expire anything even if the tables held rows.
+if ! env "${job_env[@]}" "${nilus}" manager --retention-once --now "2000-01-01T00:00:00Z" \
+  >"${work}/init.json" 2>"${work}/init.log"; then
   echo "FAIL: creating the schema failed:"
   cat "${work}/init.log"
   exit 1
 fi
+for t in runs_info extract_info normalize_info load_info nilus_archive_batches nilus_archived_runs; do
+  if [[ "$(scalar "SELECT to_regclass('public.${t}') IS NOT NULL")" != t ]]; then
+    echo "FAIL: the migration did not create ${t}:"
+    cat "${work}/init.log"
+    exit 1
+  fi
+done
 
 # ---- the runs ----
 # 240 runs started 0..499 days (and some hours) before NOW: every 10th still running, every 7th
@@ -158,13 +172,16 @@ fi
 
 # ---- 1. crashes right after archive commits ----
 for ((k = 1; k <= KILLS; k++)); do
-  # In the background, so that bash does not report the kill as a job status.
-  NILUS_MANAGER_CRASH_AFTER_ARCHIVE_COMMIT=1 "${driver}" "${job_args[@]}" \
-    >"${work}/kill-${k}.json" 2>"${work}/kill-${k}.log" &
-  wait $!
+  # In a subshell whose stderr is /dev/null, so that bash's report of the kill ("Killed") does
+  # not clutter the output; the subshell exits with the pass's status (137 for SIGKILL).
+  (
+    NILUS_MANAGER_CRASH_AFTER_ARCHIVE_COMMIT=1 "${job[@]}" \
+      >"${work}/kill-${k}.json" 2>"${work}/kill-${k}.log"
+    exit $?
+  ) 2>/dev/null
   rc=$?
   if [[ ${rc} -ne 137 ]]; then
-    echo "FAIL: run ${k} with the crash hook ended with rc=${rc}, not by SIGKILL (137):"
+    echo "FAIL: pass ${k} with the crash hook ended with rc=${rc}, not by SIGKILL (137):"
     tail -20 "${work}/kill-${k}.log"
     exit 1
   fi
@@ -181,7 +198,7 @@ for ((k = 1; k <= KILLS; k++)); do
     exit 1
   fi
   if [[ ${k} -gt 1 ]] && ! grep -q "is already in" "${work}/kill-${k}.log"; then
-    echo "FAIL: run ${k} did not find the previous batch's load id committed:"
+    echo "FAIL: pass ${k} did not find the previous batch's load id committed:"
     tail -20 "${work}/kill-${k}.log"
     exit 1
   fi
@@ -189,7 +206,7 @@ for ((k = 1; k <= KILLS; k++)); do
 done
 
 # ---- 2. the rerun ----
-if ! "${driver}" "${job_args[@]}" >"${work}/rerun.json" 2>"${work}/rerun.log"; then
+if ! "${job[@]}" >"${work}/rerun.json" 2>"${work}/rerun.log"; then
   echo "FAIL: the rerun after the crashes failed:"
   tail -20 "${work}/rerun.log"
   exit 1
@@ -232,7 +249,7 @@ leftover="$(scalar "SELECT count(*) FROM nilus_archive_batches WHERE state <> 'd
 [[ "${leftover}" == 0 ]] || { echo "FAIL: ${leftover} archive batches are not done"; failed=1; }
 
 # ---- 4. a pass with nothing to do ----
-if ! "${driver}" "${job_args[@]}" >"${work}/idle.json" 2>"${work}/idle.log"; then
+if ! "${job[@]}" >"${work}/idle.json" 2>"${work}/idle.log"; then
   echo "FAIL: the last pass failed:"
   tail -20 "${work}/idle.log"
   exit 1
