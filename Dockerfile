@@ -6,7 +6,7 @@
 #   docker build -t nilus .
 #   docker run --rm -p 8080:8080 \
 #     -e NILUS_MANAGER_DATABASE=postgresql://nilus_manager:secret@db:5432/nilus \
-#     -e NILUS_MANAGER_WRITE_TOKEN=... -e NILUS_MANAGER_READ_TOKEN=... nilus
+#     -e NILUS_MANAGER_AUTH_WRITE_TOKEN=... -e NILUS_MANAGER_AUTH_READ_TOKEN=... nilus
 #   docker run --rm --user "$(id -u):$(id -g)" -v "$PWD:/work" -w /work nilus run pipeline.yaml
 #
 # Kubernetes manifests that use this image: deploy/ (see deploy/README.md).
