@@ -28,7 +28,9 @@ using pipeline::MetaTime;
 namespace {
 
 // Any 64-bit number (not the migration lock's): held for the length of one pass.
-constexpr const char* kRetentionLockKey = "7311422300492";
+// The retention lock: (a constant, the schema the tables live in), so passes on the same tables
+// exclude each other and passes on other schemas of the database (tests) do not.
+constexpr const char* kRetentionLockArgs = "731142, hashtext(current_schema())";
 // The catalog name the archive's tables are registered under (as `nilus run` does).
 constexpr const char* kCatalogName = "nilus";
 
@@ -472,8 +474,8 @@ Result<RetentionReport> RetentionJob::RunOnce(MetaTime now) {
   Rep& r = *rep_;
   RetentionReport report;
   NILUS_RETURN_NOT_OK_CTX(r.Connect(), "retention");
-  NILUS_ASSIGN_OR_RAISE(PgRows locked, r.conn->Query("SELECT pg_try_advisory_lock($1::bigint)",
-                                                     {std::string(kRetentionLockKey)}));
+  NILUS_ASSIGN_OR_RAISE(PgRows locked, r.conn->Query(std::string("SELECT pg_try_advisory_lock(") +
+                                                     kRetentionLockArgs + ")"));
   if (locked.Get(0, 0) != "t") {
     Log().info("retention: another process is running retention on this database; skipped");
     report.lock_busy = true;
@@ -486,7 +488,7 @@ Result<RetentionReport> RetentionJob::RunOnce(MetaTime now) {
   }
   if (st.ok()) st = r.Delete(now, &report);
   if (r.conn->is_ok()) {
-    (void)r.conn->Query("SELECT pg_advisory_unlock($1::bigint)", {std::string(kRetentionLockKey)});
+    (void)r.conn->Query(std::string("SELECT pg_advisory_unlock(") + kRetentionLockArgs + ")");
   }
   if (!st.ok()) return st;
   return report;

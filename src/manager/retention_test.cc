@@ -621,7 +621,7 @@ TEST_F(RetentionPgTest, APassFindingTheLockTakenDoesNothing) {
   Populate();
   RetentionOptions o = Options(true);
   // Another Manager's pass holds the retention lock.
-  ASSERT_TRUE(conn_->Query("SELECT pg_advisory_lock(7311422300492)").ok());
+  ASSERT_TRUE(conn_->Query("SELECT pg_advisory_lock(731142, hashtext(current_schema()))").ok());
   auto job = Job(o);
   ASSERT_NE(job, nullptr);
   auto busy = job->RunOnce(kNow);
@@ -630,7 +630,7 @@ TEST_F(RetentionPgTest, APassFindingTheLockTakenDoesNothing) {
   EXPECT_TRUE(busy->deleted.empty());
   EXPECT_EQ(busy->runs_archived, 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM runs_info"), static_cast<int64_t>(specs_.size()));
-  ASSERT_TRUE(conn_->Query("SELECT pg_advisory_unlock(7311422300492)").ok());
+  ASSERT_TRUE(conn_->Query("SELECT pg_advisory_unlock(731142, hashtext(current_schema()))").ok());
   auto done = job->RunOnce(kNow);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_FALSE(done->lock_busy);
