@@ -60,22 +60,37 @@ std::optional<std::string> Opt(const PgRows& rows, int r, int c) {
   return std::string(rows.Get(r, c));
 }
 
-}  // namespace
+// The statement that upserts a stage row and reads what it changed, built once per table (it
+// runs for every record the API receives).
+struct StageUpsert {
+  std::string name;
+  std::string sql;
+};
 
-std::vector<std::optional<std::string>> PgParams(const MetaRow& row) {
-  std::vector<std::optional<std::string>> out;
-  out.reserve(row.values().size());
-  for (const MetaValue& v : row.values()) {
-    if (const int64_t* x = std::get_if<int64_t>(&v)) {
-      out.push_back(std::to_string(*x));
-    } else if (const std::string* s = std::get_if<std::string>(&v)) {
-      out.push_back(*s);
-    } else {
-      out.push_back(std::nullopt);
+const StageUpsert& StageUpsertFor(const MetaTable& table) {
+  static const std::vector<StageUpsert> statements = [] {
+    std::vector<StageUpsert> out;
+    for (const MetaTable& t : pipeline::MetadataTables()) {
+      std::string n(t.name);
+      out.push_back(
+          {"upsert_" + n,
+           "WITH prev AS (SELECT row_count, byte_count, status FROM " + n +
+               " WHERE run_id = $1 AND table_name = $2), up AS (" +
+               pipeline::UpsertSql(SqlDialect::kPostgres, t) +
+               " RETURNING row_count, byte_count, status, duration_ms) SELECT (SELECT pipeline "
+               "FROM runs_info WHERE run_id = $1), up.row_count, up.byte_count, up.status, "
+               "up.duration_ms, prev.row_count, prev.byte_count, prev.status FROM up LEFT JOIN "
+               "prev ON true"});
     }
+    return out;
+  }();
+  for (size_t i = 0; i < pipeline::MetadataTables().size(); ++i) {
+    if (pipeline::MetadataTables()[i].name == table.name) return statements[i];
   }
-  return out;
+  std::abort();  // only stage tables of the shared definition reach here
 }
+
+}  // namespace
 
 Result<MetaRow> MetaRowFromPg(const MetaTable& table, const PgRows& rows, int r, int first) {
   MetaRow row(table);
@@ -156,7 +171,7 @@ Status MetadataRepository::BeginRun(const MetaRow& run) {
   static const std::string sql = pipeline::UpsertSql(
       SqlDialect::kPostgres, pipeline::RunsInfoTable(), pipeline::RunBeginColumns());
   NILUS_ASSIGN_OR_RAISE(PgLease lease, pool_->Acquire());
-  return lease.Execute("begin_run", sql, PgParams(run)).status();
+  return lease.Execute("begin_run", sql, pipeline::MetaRowTextParams(run)).status();
 }
 
 Result<RunFinishEffect> MetadataRepository::FinishRun(const std::string& run_id,
@@ -194,20 +209,15 @@ Result<std::vector<StageWriteEffect>> MetadataRepository::UpsertStages(
   // round trip. `prev` reads the statement's snapshot, from before the upsert (a FOR UPDATE
   // there would skip the row the upsert changes). Two deliveries of the same record racing
   // each other may both count their growth: the metrics can over-count then, the rows cannot.
-  const std::string name = "upsert_" + std::string(table.name);
-  const std::string sql =
-      "WITH prev AS (SELECT row_count, byte_count, status FROM " + std::string(table.name) +
-      " WHERE run_id = $1 AND table_name = $2), up AS (" +
-      pipeline::UpsertSql(SqlDialect::kPostgres, table) +
-      " RETURNING row_count, byte_count, status, duration_ms) SELECT (SELECT pipeline FROM "
-      "runs_info WHERE run_id = $1), up.row_count, up.byte_count, up.status, up.duration_ms, "
-      "prev.row_count, prev.byte_count, prev.status FROM up LEFT JOIN prev ON true";
+  const StageUpsert& upsert = StageUpsertFor(table);
+  const std::string& name = upsert.name;
+  const std::string& sql = upsert.sql;
   NILUS_ASSIGN_OR_RAISE(PgLease lease, pool_->Acquire());
   std::vector<StageWriteEffect> effects;
   effects.reserve(rows.size());
   auto write_all = [&]() -> Status {
     for (size_t i = 0; i < rows.size(); ++i) {
-      Result<PgRows> res = lease.Execute(name, sql, PgParams(rows[i]));
+      Result<PgRows> res = lease.Execute(name, sql, pipeline::MetaRowTextParams(rows[i]));
       if (!res.ok()) {
         const Status& e = res.status();
         std::string where = "records[" + std::to_string(i) + "]";

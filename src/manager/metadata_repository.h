@@ -92,7 +92,4 @@ class MetadataRepository {
 Result<pipeline::MetaRow> MetaRowFromPg(const pipeline::MetaTable& table, const PgRows& rows,
                                         int row, int first_column = 0);
 
-// Text parameters for a row's cells, in column order.
-std::vector<std::optional<std::string>> PgParams(const pipeline::MetaRow& row);
-
 }  // namespace nilus::manager

@@ -46,7 +46,6 @@ class PgLease {
 
  private:
   friend class PgPool;
-  struct Slot;
   PgLease(PgPool* pool, std::unique_ptr<PgConnection> conn,
           std::shared_ptr<std::unordered_set<std::string>> prepared);
   Result<PgRows> Finish(pg_result* res, const std::string& what);

@@ -222,7 +222,8 @@ class RetentionPgTest : public ::testing::Test {
   void Upsert(const pipeline::MetaTable& t, const std::string& json) {
     auto row = pipeline::MetaRowFromJson(t, json);
     ASSERT_TRUE(row.ok()) << row.status().ToString() << "\n" << json;
-    auto r = conn_->Query(pipeline::UpsertSql(pipeline::SqlDialect::kPostgres, t), PgParams(*row));
+    auto r = conn_->Query(pipeline::UpsertSql(pipeline::SqlDialect::kPostgres, t),
+                          pipeline::MetaRowTextParams(*row));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 

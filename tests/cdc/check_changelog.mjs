@@ -8,9 +8,10 @@
 //   only the r rows (the initial snapshot, which an interrupted first run must not double) and
 //   other operations are allowed. Prints "check: ..." and exits 0, or 1.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { importReader, openDuckDB, sqlString } from '../interop/lib/readers.mjs';
+import {
+  importReader, localPath, openDuckDB, serveLocalFilesToFetch, sqlString,
+} from '../interop/lib/readers.mjs';
 
 const [metadataLocation, expectedText, mode] = process.argv.slice(2);
 const snapshotOnly = mode === 'snapshot';
@@ -18,16 +19,7 @@ if (!metadataLocation || expectedText === undefined) {
   console.error('usage: node check_changelog.mjs METADATA_LOCATION EXPECTED_ROWS');
   process.exit(2);
 }
-const localPath = l => (l.startsWith('file://') ? decodeURIComponent(new URL(l).pathname) : l);
-globalThis.fetch = async (input, init = {}) => {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const path = localPath(url);
-  if (!existsSync(path)) return new Response(null, { status: 404 });
-  if ((init.method ?? 'GET') === 'HEAD') {
-    return new Response(null, { status: 200, headers: { 'Content-Length': String(statSync(path).size) } });
-  }
-  return new Response(readFileSync(path), { status: 200 });
-};
+serveLocalFilesToFetch();
 
 const icebird = await importReader('icebird');
 const metadataPath = localPath(metadataLocation);

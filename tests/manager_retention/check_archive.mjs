@@ -15,9 +15,11 @@
 // Prints one line "check: archive: ..." and exits 0 when everything matches, 1 otherwise, 2 on
 // misuse.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { importReader, openDuckDB, sqlString } from '../interop/lib/readers.mjs';
+import {
+  importReader, localPath, openDuckDB, serveLocalFilesToFetch, sqlString,
+} from '../interop/lib/readers.mjs';
 
 if (process.argv.length < 4 || process.argv.length > 5) {
   console.error('usage: node check_archive.mjs METADATA_LOCATION EXPECTED_CSV [SNAPSHOTS]');
@@ -25,36 +27,7 @@ if (process.argv.length < 4 || process.argv.length > 5) {
 }
 const [metadataLocation, expectedCsv, snapshotsArg] = process.argv.slice(2);
 
-const localPath = location =>
-  location.startsWith('file://') ? decodeURIComponent(new URL(location).pathname) : location;
-
-// icebird fetches every path it finds in the metadata with the global fetch; the table is a
-// local directory, so answer from the file system (GET with byte ranges, HEAD).
-globalThis.fetch = async (input, init = {}) => {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (!url.startsWith('file://') && !url.startsWith('/')) {
-    return Promise.reject(new Error(`refusing to fetch ${url}: not a local file`));
-  }
-  const path = localPath(url);
-  if (!existsSync(path)) return new Response(null, { status: 404 });
-  const size = statSync(path).size;
-  if ((init.method ?? 'GET') === 'HEAD') {
-    return new Response(null, { status: 200, headers: { 'Content-Length': String(size) } });
-  }
-  const bytes = readFileSync(path);
-  const headers = new Headers(init.headers ?? {});
-  const range = headers.get('range');
-  const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range.trim()) : null;
-  if (m) {
-    const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1]);
-    const end = m[1] !== '' && m[2] !== '' ? Math.min(Number(m[2]), size - 1) : size - 1;
-    return new Response(bytes.subarray(start, end + 1), {
-      status: 206,
-      headers: { 'Content-Length': String(end + 1 - start), 'Content-Range': `bytes ${start}-${end}/${size}` },
-    });
-  }
-  return new Response(bytes, { status: 200, headers: { 'Content-Length': String(size) } });
-};
+serveLocalFilesToFetch();
 
 const failures = [];
 const fail = msg => {

@@ -15,20 +15,6 @@
 namespace nilus::pipeline {
 namespace {
 
-std::vector<std::optional<std::string>> Params(const MetaRow& row) {
-  std::vector<std::optional<std::string>> out;
-  for (const MetaValue& v : row.values()) {
-    if (const int64_t* x = std::get_if<int64_t>(&v)) {
-      out.push_back(std::to_string(*x));
-    } else if (const std::string* s = std::get_if<std::string>(&v)) {
-      out.push_back(*s);
-    } else {
-      out.push_back(std::nullopt);
-    }
-  }
-  return out;
-}
-
 class MetadataPgDdlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -108,7 +94,7 @@ TEST_F(MetadataPgDdlTest, GeneratedUpsertAndFinishBehaveLikeSqlite) {
   const std::string begin_sql =
       UpsertSql(SqlDialect::kPostgres, RunsInfoTable(), RunBeginColumns());
   for (int i = 0; i < 2; ++i) {
-    auto r = conn_->Query(begin_sql, Params(*run_row));
+    auto r = conn_->Query(begin_sql, MetaRowTextParams(*run_row));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
@@ -123,9 +109,9 @@ TEST_F(MetadataPgDdlTest, GeneratedUpsertAndFinishBehaveLikeSqlite) {
   auto n_row = ToRow(n);
   ASSERT_TRUE(n_row.ok());
   const std::string n_sql = UpsertSql(SqlDialect::kPostgres, NormalizeInfoTable());
-  ASSERT_TRUE(conn_->Query(n_sql, Params(*n_row)).ok());
+  ASSERT_TRUE(conn_->Query(n_sql, MetaRowTextParams(*n_row)).ok());
   n.row_count = 11;
-  ASSERT_TRUE(conn_->Query(n_sql, Params(*ToRow(n))).ok());
+  ASSERT_TRUE(conn_->Query(n_sql, MetaRowTextParams(*ToRow(n))).ok());
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM normalize_info"), 1);
   EXPECT_EQ(Scalar("SELECT row_count FROM normalize_info"), 11);
   EXPECT_EQ(Scalar("SELECT (child_tables->0->>'row_count')::bigint FROM normalize_info"), 20);
@@ -142,11 +128,11 @@ TEST_F(MetadataPgDdlTest, GeneratedUpsertAndFinishBehaveLikeSqlite) {
   l.load_id = "L1";
   l.snapshot_id = 8123456789012345678;
   const std::string l_sql = UpsertSql(SqlDialect::kPostgres, LoadInfoTable());
-  ASSERT_TRUE(conn_->Query(l_sql, Params(*ToRow(l))).ok());
+  ASSERT_TRUE(conn_->Query(l_sql, MetaRowTextParams(*ToRow(l))).ok());
   // A stage row without its run violates the foreign key.
   LoadInfo orphan = l;
   orphan.run_id = "00000000-0000-4000-8000-000000000001";
-  EXPECT_FALSE(conn_->Query(l_sql, Params(*ToRow(orphan))).ok());
+  EXPECT_FALSE(conn_->Query(l_sql, MetaRowTextParams(*ToRow(orphan))).ok());
 
   auto fin = conn_->Query(
       FinishRunSql(SqlDialect::kPostgres),
@@ -158,7 +144,7 @@ TEST_F(MetadataPgDdlTest, GeneratedUpsertAndFinishBehaveLikeSqlite) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM runs_info WHERE full_refresh AND status = 'succeeded'"),
             1);
   // Re-sent begin keeps the finish.
-  ASSERT_TRUE(conn_->Query(begin_sql, Params(*run_row)).ok());
+  ASSERT_TRUE(conn_->Query(begin_sql, MetaRowTextParams(*run_row)).ok());
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM runs_info WHERE status = 'succeeded'"), 1);
 
   // Timestamps read back from PostgreSQL parse to the same instants.

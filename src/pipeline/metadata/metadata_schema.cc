@@ -462,6 +462,21 @@ const MetaValue& MetaRow::Get(std::string_view column) const {
   return values_[i];
 }
 
+std::vector<std::optional<std::string>> MetaRowTextParams(const MetaRow& row) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(row.values().size());
+  for (const MetaValue& v : row.values()) {
+    if (const int64_t* x = std::get_if<int64_t>(&v)) {
+      out.push_back(std::to_string(*x));
+    } else if (const std::string* s = std::get_if<std::string>(&v)) {
+      out.push_back(*s);
+    } else {
+      out.push_back(std::nullopt);
+    }
+  }
+  return out;
+}
+
 Status ValidateMetaRow(const MetaRow& row) {
   const MetaTable& t = row.table();
   for (size_t i = 0; i < t.columns.size(); ++i) {

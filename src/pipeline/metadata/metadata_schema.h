@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -152,6 +153,10 @@ class MetaRow {
   const MetaTable* table_;
   std::vector<MetaValue> values_;
 };
+
+// The row's cells as text bind parameters, in column order (nullopt for NULL; booleans as
+// "0"/"1", which PostgreSQL accepts for boolean), for libpq's text-format parameters.
+std::vector<std::optional<std::string>> MetaRowTextParams(const MetaRow& row);
 
 // Checks a row against its table: non-nullable columns are set, integers fit their type,
 // allowed values hold, uuids and timestamps are well formed and JSON cells parse. Errors:

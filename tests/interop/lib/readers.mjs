@@ -6,7 +6,7 @@
 //
 // Readers come from node_modules at the repository root (installed by scripts/setup).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
   bigString, bigintFromBytesBE, decimalParams, decimalString, fixedLength, hex,
   primitiveKind, toBigInt,
@@ -467,3 +467,38 @@ export const READERS = {
     return readWithHyparquet;
   },
 };
+
+// A file:// location (or a plain path) as a local path.
+export const localPath = location =>
+  location.startsWith('file://') ? decodeURIComponent(new URL(location).pathname) : location;
+
+// icebird fetches every path it finds in the metadata with the global fetch. The table is a
+// local directory, so answer those fetches from the file system (GET with byte ranges, HEAD);
+// anything that is not a local file is refused.
+export function serveLocalFilesToFetch() {
+  globalThis.fetch = async (input, init = {}) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith('file://') && !url.startsWith('/')) {
+      return Promise.reject(new Error(`refusing to fetch ${url}: not a local file`));
+    }
+    const path = localPath(url);
+    if (!existsSync(path)) return new Response(null, { status: 404 });
+    const size = statSync(path).size;
+    if ((init.method ?? 'GET') === 'HEAD') {
+      return new Response(null, { status: 200, headers: { 'Content-Length': String(size) } });
+    }
+    const bytes = readFileSync(path);
+    const headers = new Headers(init.headers ?? {});
+    const range = headers.get('range');
+    const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range.trim()) : null;
+    if (m) {
+      const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1]);
+      const end = m[1] !== '' && m[2] !== '' ? Math.min(Number(m[2]), size - 1) : size - 1;
+      return new Response(bytes.subarray(start, end + 1), {
+        status: 206,
+        headers: { 'Content-Length': String(end + 1 - start), 'Content-Range': `bytes ${start}-${end}/${size}` },
+      });
+    }
+    return new Response(bytes, { status: 200, headers: { 'Content-Length': String(size) } });
+  };
+}
